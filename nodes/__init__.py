@@ -1,0 +1,14 @@
+"""ComfyUI adapters of the pack: schema, input validation and calls into ``comfy.*`` and the core package.
+
+Each module of this folder exports ``NODES``, the node classes it defines; ``all_nodes`` gathers them in the
+order they appear in the "Add Node" menu.
+"""
+
+from comfy_api.latest import io
+
+from . import prompt
+
+
+def all_nodes() -> list[type[io.ComfyNode]]:
+    """Every node class of the pack."""
+    return [*prompt.NODES]

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# One-command developer setup, safe to run again.
+#
+# Creates a virtual environment (.venv, or $CIRCLE_ROTATE_VENV), installs torch/torchvision, the pack with
+# its runtime dependencies and test extras, and a ComfyUI host for the host tests:
+#   - $COMFYUI_PATH if set, else <cache>/circle-rotate/ComfyUI (cloned at $COMFYUI_REF when missing and
+#     GitHub is reachable; otherwise the host tests skip and say how to enable them);
+#   - optionally the legacy 0.3.64 host at <cache>/circle-rotate/ComfyUI-0.3.64 with its own small venv
+#     layered over the main one (only its differing pins are installed there).
+# <cache> is $XDG_CACHE_HOME or ~/.cache.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${CIRCLE_ROTATE_VENV:-$repo/.venv}"
+python_bin="${PYTHON:-python3}"
+torch_version="${TORCH_VERSION:-2.14.1}"
+torchvision_version="${TORCHVISION_VERSION:-0.29.1}"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/circle-rotate"
+host="${COMFYUI_PATH:-$cache/ComfyUI}"
+legacy_host="${COMFYUI_LEGACY_PATH:-$cache/ComfyUI-0.3.64}"
+legacy_venv="${COMFYUI_LEGACY_VENV:-$cache/venv-0.3.64}"
+comfyui_repo="${COMFYUI_REPO:-https://github.com/comfyanonymous/ComfyUI.git}"
+comfyui_ref="${COMFYUI_REF:-v0.8.0}"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    say "creating virtual environment $venv"
+    "$python_bin" -m venv "$venv"
+fi
+py="$venv/bin/python"
+"$py" -m pip install -q --upgrade pip
+
+constraints="$(mktemp)"
+trap 'rm -f "$constraints"' EXIT
+printf 'torch==%s\ntorchvision==%s\n' "$torch_version" "$torchvision_version" > "$constraints"
+
+say "installing torch $torch_version / torchvision $torchvision_version"
+"$py" -m pip install -q -c "$constraints" "torch==$torch_version" "torchvision==$torchvision_version"
+
+say "installing the pack (editable) with test extras"
+"$py" -m pip install -q -c "$constraints" -e "$repo[test]"
+
+if [[ ! -f "$host/main.py" && -z "${COMFYUI_PATH:-}" ]]; then
+    say "no ComfyUI host at $host: cloning $comfyui_repo at $comfyui_ref"
+    if ! git clone -q --depth 1 --branch "$comfyui_ref" "$comfyui_repo" "$host" 2>/dev/null; then
+        rm -rf "$host"
+        say "could not clone ComfyUI (no network to GitHub?). Host tests will be skipped."
+        say "To enable them, put a ComfyUI 0.8.0 checkout at $host or set COMFYUI_PATH, then run this again."
+    fi
+fi
+
+if [[ -f "$host/requirements.txt" ]]; then
+    say "installing ComfyUI host requirements from $host"
+    "$py" -m pip install -q -c "$constraints" -r "$host/requirements.txt" requests
+fi
+
+if [[ -f "$legacy_host/requirements.txt" ]]; then
+    say "preparing the legacy host venv $legacy_venv for $legacy_host"
+    if [[ ! -x "$legacy_venv/bin/python" ]]; then
+        "$python_bin" -m venv "$legacy_venv"
+    fi
+    # Layer the legacy venv over the main one: its own site-packages first, the main venv's after.
+    main_site="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    legacy_site="$("$legacy_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    printf '%s\n' "$main_site" > "$legacy_site/zz_circle_rotate_main_venv.pth"
+    # Only the pins that differ from the main host go into the legacy venv (frontend, templates, docs).
+    legacy_only="$(mktemp)"
+    grep -E '^comfyui-(frontend-package|workflow-templates|embedded-docs)' "$legacy_host/requirements.txt" > "$legacy_only" || true
+    if [[ -s "$legacy_only" ]]; then
+        "$legacy_venv/bin/python" -m pip install -q --no-deps -r "$legacy_only"
+        "$legacy_venv/bin/python" -m pip install -q -r "$legacy_only" -c "$constraints"
+    fi
+    rm -f "$legacy_only"
+fi
+
+say "done. Run the tests with: bash scripts/test.sh"
