@@ -1,0 +1,1 @@
+"""Sub-commands of the ``circle-rotate`` CLI, one module each (see ``circle_rotate.cli``)."""
