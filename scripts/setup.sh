@@ -74,4 +74,16 @@ if [[ -f "$legacy_host/requirements.txt" ]]; then
     rm -f "$legacy_only"
 fi
 
+# The browser tests drive the real ComfyUI frontend in a system Chromium (Playwright's own browser download is
+# not used). Install it from the system packages where we can; elsewhere they skip and say why.
+if ! command -v chromium >/dev/null 2>&1 && [[ -z "${CIRCLE_ROTATE_NO_CHROMIUM:-}" ]]; then
+    if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+        say "installing chromium for the browser tests"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+            || say "could not install chromium; the browser tests will be skipped"
+    else
+        say "chromium not found: the browser tests will be skipped (install your distribution's chromium package)"
+    fi
+fi
+
 say "done. Run the tests with: bash scripts/test.sh"
