@@ -9,7 +9,12 @@ report="$repo/.pytest-host-report.json"
 rm -f "$report"
 
 cd "$repo"
-if [[ $# -eq 0 ]]; then set -- tests; fi
+# Without a test path among the arguments, run the whole suite (tests/ holds the pytest configuration).
+has_path=0
+for argument in "$@"; do
+    if [[ "$argument" != -* && -e "$argument" ]]; then has_path=1; fi
+done
+if [[ "$has_path" == 0 ]]; then set -- "$@" tests; fi
 "$venv/bin/python" -m pytest "$@"
 status=$?
 
