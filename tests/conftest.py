@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if "host" not in report.keywords:
         return
-    if report.when == "call":
+    if report.when == "call" and not report.skipped:
         _host_outcomes["ran"] += 1
     elif report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
