@@ -5,8 +5,9 @@ set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${CIRCLE_ROTATE_VENV:-$repo/.venv}"
-report="$repo/.pytest-host-report.json"
+report="$(mktemp)"
 rm -f "$report"
+export CIRCLE_ROTATE_HOST_REPORT="$report"
 
 cd "$repo"
 # Without a test path among the arguments, run the whole suite (tests/ holds the pytest configuration).
@@ -30,5 +31,6 @@ EOF
 else
     echo "host tests: skipped (pytest did not write a host report)"
 fi
+rm -f "$report"
 # pytest's exit code 5 means no tests were collected: that is a failure for us too.
 exit "$status"

@@ -4,20 +4,21 @@
 - ``tests/host``: a real ComfyUI (see fixtures/hosts.py); every test there is marked ``host`` and skipped with
   a reason that says how to enable it when no host is found.
 
-After the run, ``.pytest-host-report.json`` in the checkout says how many host tests ran (passed or failed)
+After the run, ``$CIRCLE_ROTATE_HOST_REPORT`` (default ``.pytest-host-report.json`` in the checkout) says how many host tests ran (passed or failed)
 and, if none did, why; ``scripts/test.sh`` prints it as ``host tests: ran N`` / ``host tests: skipped (...)``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from fixtures.hosts import PACK_DIR
 
-HOST_REPORT = PACK_DIR / ".pytest-host-report.json"
+HOST_REPORT = Path(os.environ.get("CIRCLE_ROTATE_HOST_REPORT") or PACK_DIR / ".pytest-host-report.json")
 _host_outcomes = {"ran": 0, "skip_reasons": []}
 
 
