@@ -140,8 +140,8 @@ def _iter_folder(path: Path) -> tuple[list[Path], Iterator[np.ndarray]]:
     return files, frames()
 
 
-def _open_video(path: Path) -> tuple[float, int, Iterator[np.ndarray]]:
-    """(fps, estimated total, frame iterator) of a video file; the iterator closes the container at its end."""
+def _open_video(path: Path) -> tuple[float, int, "av.container.InputContainer"]:
+    """(fps, estimated total, open container) of a video file; the caller closes the container."""
     import av
 
     try:
@@ -152,7 +152,6 @@ def _open_video(path: Path) -> tuple[float, int, Iterator[np.ndarray]]:
         container.close()
         raise ValueError(f"'{path}' has no video stream: give a video file or an image folder")
     stream = container.streams.video[0]
-    stream.thread_type = "AUTO"
     rate = stream.average_rate or stream.base_rate or Fraction(DEFAULT_FOLDER_FPS)
     fps = float(rate)
     total = int(stream.frames or 0)
@@ -164,15 +163,18 @@ def _open_video(path: Path) -> tuple[float, int, Iterator[np.ndarray]]:
         else:
             seconds = 0.0
         total = max(1, round(seconds * fps))
+    return fps, total, container
 
-    def frames() -> Iterator[np.ndarray]:
-        try:
-            for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
-        finally:
-            container.close()
 
-    return fps, total, frames()
+def _decode(container: "av.container.InputContainer") -> Iterator[np.ndarray]:
+    """Every frame of the container's first video stream as uint8 RGB; closes the container at the end."""
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            yield frame.to_ndarray(format="rgb24")
+    finally:
+        container.close()
 
 
 def _collect(frames: Iterable[np.ndarray], wanted: np.ndarray, visitors: Sequence[FrameVisitor]) -> tuple[list[np.ndarray], int]:
@@ -187,6 +189,23 @@ def _collect(frames: Iterable[np.ndarray], wanted: np.ndarray, visitors: Sequenc
             kept.append(frame)
         count = index + 1
     return kept, count
+
+
+def probe(path: str | Path, folder_fps: float = DEFAULT_FOLDER_FPS) -> tuple[float, int]:
+    """(fps, estimated total frames) of a video file or image folder without decoding any frame.
+
+    Raises:
+        ValueError: as :func:`load_clip`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"video '{path}' does not exist: check the path")
+    if path.is_dir():
+        files, _ = _iter_folder(path)
+        return float(folder_fps), len(files)
+    fps, total, container = _open_video(path)
+    container.close()
+    return fps, total
 
 
 def load_clip(
@@ -221,7 +240,8 @@ def load_clip(
         files, frames = _iter_folder(path)
         fps, estimate = float(folder_fps), len(files)
     else:
-        fps, estimate, frames = _open_video(path)
+        fps, estimate, container = _open_video(path)
+        frames = _decode(container)
     kept, total = _collect(frames, sample_indices(estimate, num_frames), [repeats, *visitors])
     if total == 0:
         raise ValueError(f"video '{path}' decoded to 0 frames: the file is empty or damaged")
@@ -229,8 +249,7 @@ def load_clip(
     if total != estimate:
         if path.is_dir():
             raise ValueError(f"image folder '{path}' changed while it was read: read it again")
-        _, _, frames = _open_video(path)
-        kept, _ = _collect(frames, indices, ())
+        kept, _ = _collect(_decode(_open_video(path)[2]), indices, ())
     return Clip(
         frames=np.stack(kept),
         indices=indices,

@@ -6,9 +6,11 @@ order they appear in the "Add Node" menu.
 
 from comfy_api.latest import io
 
-from . import prompt
+from . import conditioning, experts, lora, prompt, sampling
+from . import metrics, report
+from . import metric_models
 
 
 def all_nodes() -> list[type[io.ComfyNode]]:
     """Every node class of the pack."""
-    return [*prompt.NODES]
+    return [*prompt.NODES, *metric_models.NODES, *metrics.NODES, *report.NODES, *experts.NODES, *lora.NODES, *conditioning.NODES, *sampling.NODES]

@@ -185,7 +185,8 @@ class ComfyClient:
             return "running"
         if any(item[1] == prompt_id for item in queue.get("queue_pending", [])):
             return "pending"
-        return "missing"
+        # It may have moved from the queue to the history between the two requests.
+        return "done" if self.history(prompt_id) is not None else "missing"
 
     def wait(
         self, prompt_id: str, ws: Any | None = None, on_progress: ProgressCallback | None = None,
@@ -221,12 +222,16 @@ class ComfyClient:
                     message = ws.recv()
                 except websocket.WebSocketTimeoutException:
                     if self._check(prompt_id) == "done":
-                        return self._finished(prompt_id)
+                        return self.finished(prompt_id)
                     continue
                 except (OSError, websocket.WebSocketException) as error:
-                    if self._check(prompt_id) == "done":
-                        return self._finished(prompt_id)
-                    raise ServerUnavailable(f"{self.ws_url} dropped while prompt {prompt_id} ran: {error}") from error
+                    where = self._check(prompt_id)  # raises ServerUnavailable when the server or prompt is gone
+                    if where == "done":
+                        return self.finished(prompt_id)
+                    ws.close()
+                    ws = self.connect()  # the server is up and still has the prompt: follow it again
+                    ws.settimeout(poll)
+                    continue
                 if not isinstance(message, str):
                     continue  # binary previews
                 event = json.loads(message)
@@ -238,18 +243,18 @@ class ComfyClient:
                     progress.cached = len(data.get("nodes") or [])
                 elif kind == "executing" and data.get("prompt_id") == prompt_id:
                     if data.get("node") is None:
-                        return self._finished(prompt_id)
+                        return self.finished(prompt_id)
                     progress.node = str(data["node"])
                     progress.class_type = (prompt or {}).get(progress.node, {}).get("class_type")
                     progress.value = progress.maximum = 0
                 elif kind == "progress" and data.get("prompt_id") == prompt_id:
                     progress.value, progress.maximum = int(data.get("value", 0)), int(data.get("max", 0))
                 elif kind == "execution_success":
-                    return self._finished(prompt_id)
+                    return self.finished(prompt_id)
                 elif kind == "execution_error":
                     raise ExecutionFailed(
                         f"node {data.get('node_id')} ({data.get('node_type')}) raised {data.get('exception_type')}: "
-                        f"{data.get('exception_message', '').strip()}"
+                        f"{str(data.get('exception_message') or '').strip()}"
                     )
                 elif kind == "execution_interrupted":
                     raise ExecutionFailed(f"prompt {prompt_id} was interrupted at node {data.get('node_id')}")
@@ -267,16 +272,15 @@ class ComfyClient:
             raise ServerUnavailable(f"prompt {prompt_id} vanished from {self.url} (/history and /queue): restarted?")
         return where
 
-    def _finished(self, prompt_id: str) -> dict[str, Any]:
+    def finished(self, prompt_id: str) -> dict[str, Any]:
         """The history entry of a finished prompt; raises ExecutionFailed when its status is an error."""
-        entry = None
-        for _ in range(50):  # history is written just after the final message
-            entry = self.history(prompt_id)
-            if entry is not None:
-                break
-            time.sleep(0.02)
-        if entry is None:
-            raise ServerUnavailable(f"prompt {prompt_id} finished on {self.url} but has no /history entry")
+        delay = 0.005
+        while (entry := self.history(prompt_id)) is None:  # history is written just after the final message
+            if self.locate(prompt_id) == "missing":
+                raise ServerUnavailable(f"prompt {prompt_id} finished on {self.url} but is in neither /history "
+                                        "nor /queue: restarted?")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
         status = entry.get("status") or {}
         if status.get("status_str") == "error":
             raise ExecutionFailed(_history_error(status))

@@ -1,0 +1,180 @@
+"""Overhead of the pack's generation nodes over the native graph of the original Circle-Rotate workflow.
+
+Both graphs run the paper configuration on the tiny test models (tests/fixtures): load both experts, lightx2v
+stand-in + Circle-Rotate LoRA per expert, shift 8, Fun-Inpaint conditioning (64x64, 9 frames), 4 euler/simple
+steps split 2/2 at cfg 1.6, VAE decode. Native: UNETLoader, LoraLoaderModelOnly x2, ModelSamplingSD3,
+WanFunInpaintToVideo, KSamplerAdvanced x2, VAEDecode. Ours: CircleRotateLoadExperts, CircleRotateDualLora,
+CircleRotateFirstLastFrame, CircleRotateTwoExpertSampler, VAEDecode. Models are loaded from disk in every run
+(nothing cached between runs), so the figure covers loading, LoRA inspection and patching, and sampling.
+
+- Wall time: one warm process, one warm-up run each, then ``--runs`` interleaved pairs (the order alternates
+  each pair so drift in machine load hits both equally); median of each; ratio ours / native.
+- Peak memory: each run in a fresh process (so neither graph inherits the other's allocator cache). After
+  ComfyUI is imported, the kernel's peak-RSS counter is reset (``/proc/self/clear_refs`` 5); after the graph,
+  peak graph memory = VmHWM - VmRSS before the graph (torch tensors live outside Python's allocator, so
+  tracemalloc would miss them; RSS counts everything). Median per graph; ratio ours / native. Absolute VmHWM
+  (including ComfyUI's ~1 GB import) is printed too.
+
+Usage: python bench/generation_overhead.py [--runs 11] [--threads 1]   (host: COMFYUI_PATH or ~/.cache/circle-rotate/ComfyUI)
+Target: both ratios at most 1.02.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _load(base_dir: Path):
+    from fixtures.comfy_in_process import load_comfy
+    from fixtures.hosts import PACK_DIR, main_host_or_skip
+
+    return load_comfy(main_host_or_skip().path, base_dir, PACK_DIR)
+
+
+def _write_models(base_dir: Path) -> None:
+    from safetensors.torch import save_file
+
+    from fixtures.lora_files import write_lora_set
+    from fixtures.tiny_models import tiny_expert_state_dict, write_tiny_vae
+
+    models = base_dir / "models"
+    (models / "diffusion_models").mkdir(parents=True, exist_ok=True)
+    high, low = tiny_expert_state_dict(seed=1), tiny_expert_state_dict(seed=2)
+    save_file(high, str(models / "diffusion_models" / "high.safetensors"))
+    save_file(low, str(models / "diffusion_models" / "low.safetensors"))
+    write_tiny_vae(models / "vae" / "vae.safetensors")
+    write_lora_set(models / "loras", high, low)
+
+
+def _graphs(nodes_module):
+    """(run_native, run_ours): each runs the whole paper graph and returns the decoded frames."""
+    import torch
+
+    from fixtures.generation_graphs import GraphInputs, conditioning, native_graph, pack_graph, smooth_image
+    from fixtures.lora_files import LORA_SET_NAMES
+
+    class Host:
+        nodes = nodes_module
+
+        @staticmethod
+        def node(node_id: str):
+            return nodes_module.NODE_CLASS_MAPPINGS[node_id]
+
+    inputs = GraphInputs(
+        high_expert="high.safetensors", low_expert="low.safetensors", vae="vae.safetensors",
+        lightx2v_high=LORA_SET_NAMES["lightx2v_high"], lightx2v_low=LORA_SET_NAMES["lightx2v_low"],
+        lora_high=LORA_SET_NAMES["high_musubi"], lora_low=LORA_SET_NAMES["low_musubi"],
+        positive=conditioning(1), negative=conditioning(2), start_image=smooth_image(3, 64, 64),
+        end_image=smooth_image(4, 64, 64),
+    )
+
+    def run_native():
+        with torch.inference_mode():
+            return native_graph(Host, inputs)[1]
+
+    def run_ours():
+        with torch.inference_mode():
+            return pack_graph(Host, inputs)[1]
+
+    return run_native, run_ours
+
+
+def child(kind: str, base_dir: Path, threads: int) -> None:
+    """One run of one graph in this fresh process; prints JSON with its memory figures."""
+    import torch
+
+    torch.set_num_threads(threads)
+    run_native, run_ours = _graphs(_load(base_dir))
+    Path("/proc/self/clear_refs").write_text("5")
+    rss_before = _status_kib("VmRSS")
+    (run_native if kind == "native" else run_ours)()
+    peak = _status_kib("VmHWM")
+    print(json.dumps({"graph_kib": peak - rss_before, "peak_kib": peak}))
+
+
+def measure_memory(base_dir: Path, runs: int, threads: int) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {"native": [], "ours": []}
+    for index in range(runs):
+        order = ("native", "ours") if index % 2 == 0 else ("ours", "native")
+        for kind in order:
+            output = subprocess.run(
+                [sys.executable, __file__, "--child", kind, "--base", str(base_dir), "--threads", str(threads)],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            results[kind].append(json.loads(output.strip().splitlines()[-1]))
+    return results
+
+
+def measure_time(run_native, run_ours, runs: int) -> dict[str, list[float]]:
+    frames_native, frames_ours = run_native(), run_ours()  # warm-up, and a check that both give the same frames
+    if not frames_native.equal(frames_ours):
+        raise RuntimeError("the two graphs gave different frames: the comparison would be meaningless")
+    times: dict[str, list[float]] = {"native": [], "ours": []}
+    runners = {"native": run_native, "ours": run_ours}
+    for index in range(runs):
+        order = ("native", "ours") if index % 2 == 0 else ("ours", "native")
+        for kind in order:
+            start = time.perf_counter()
+            runners[kind]()
+            times[kind].append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=11, help="interleaved runs per graph (>= 5)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1 keeps timings steadier on a shared machine)")
+    parser.add_argument("--child", choices=("native", "ours"), help=argparse.SUPPRESS)
+    parser.add_argument("--base", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.base, args.threads)
+        return
+    if args.runs < 5:
+        parser.error(f"--runs {args.runs}: at least 5 runs per graph are needed for a median")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    base_dir = Path(tempfile.mkdtemp(prefix="generation_overhead_"))
+    nodes_module = _load(base_dir)
+    _write_models(base_dir)
+    times = measure_time(*_graphs(nodes_module), args.runs)
+    memory = measure_memory(base_dir, args.runs, args.threads)
+
+    t_native, t_ours = statistics.median(times["native"]), statistics.median(times["ours"])
+    m_native = statistics.median(r["graph_kib"] for r in memory["native"])
+    m_ours = statistics.median(r["graph_kib"] for r in memory["ours"])
+    p_native = statistics.median(r["peak_kib"] for r in memory["native"])
+    p_ours = statistics.median(r["peak_kib"] for r in memory["ours"])
+    print(f"paper graph on tiny models, {args.runs} interleaved runs each (median), {args.threads} torch thread(s)")
+    print(f"wall time   native {t_native * 1000:8.1f} ms   ours {t_ours * 1000:8.1f} ms   ratio {t_ours / t_native:.3f}")
+    print(f"graph peak  native {m_native / 1024:8.1f} MiB  ours {m_ours / 1024:8.1f} MiB  ratio {m_ours / m_native:.3f}"
+          "   (VmHWM - VmRSS before the graph, fresh process per run)")
+    print(f"process peak native {p_native / 1024:7.1f} MiB  ours {p_ours / 1024:8.1f} MiB  ratio {p_ours / p_native:.3f}"
+          "   (VmHWM, incl. ComfyUI)")
+    print(f"all wall times (s): native {[round(t, 3) for t in times['native']]} ours {[round(t, 3) for t in times['ours']]}")
+    print(f"all graph peaks (MiB): native {[round(r['graph_kib'] / 1024, 1) for r in memory['native']]} "
+          f"ours {[round(r['graph_kib'] / 1024, 1) for r in memory['ours']]}")
+    print("target: both ratios <= 1.02")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Motion: the original's motion magnitude and frame-difference ratio, and VBench's RAFT dynamic degree.
+
+Original (Circle-Rotate ``metrics/motion.py``), over ALL consecutive frame pairs of the video at native
+resolution, grayscale as ``cv2.COLOR_RGB2GRAY``:
+
+- ``motion_magnitude`` = mean over pairs of the mean Farneback flow magnitude (see ``flow.py``); pixels per frame.
+- ``dynamic_degree`` (reported here as ``frame_diff_ratio``) = mean over pairs of the fraction of pixels with
+  ``|gray(t+1) - gray(t)| > 10``; a frame-difference ratio in [0, 1]. It is NOT VBench's dynamic degree; the
+  upstream-compatible report keeps the original key ``dynamic_degree`` for it.
+
+VBench ``dynamic_degree`` (Vchitect/VBench ``dynamic_degree.py``), when an optical-flow model is given:
+frames every ``round(fps / 8)`` (at least 1); for each consecutive pair of those, the score is the mean of the
+top 5% flow magnitudes (``int(H * W * 0.05)`` pixels); threshold ``6.0 * min(H, W) / 256`` pixels (VBench's
+constant: 6 px at a 256-pixel short side, scaled with resolution); the video is dynamic when at least
+``round(4 * n / 16)`` pairs exceed the threshold, where VBench's ``n`` is the number of selected FRAMES (its
+``count=len(frames)``), not pairs; Python's round (half to even) as VBench. The flow model (RAFT "things",
+20 iterations in VBench) is the :class:`OpticalFlow` protocol's job.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metric_models.protocols import OpticalFlow
+from .flow import FlowCache, farneback_magnitude, to_gray
+
+FRAME_DIFF_THRESHOLD = 10
+VBENCH_TOP_FRACTION = 0.05
+
+
+class UpstreamMotion:
+    """Frame visitor accumulating the original's motion statistics over every consecutive pair.
+
+    Args:
+        cache: where to offer each pair's flow magnitude (so drift can reuse it), or None.
+    """
+
+    def __init__(self, cache: FlowCache | None = None) -> None:
+        self.cache = cache
+        self.magnitudes: list[float] = []
+        self.diff_ratios: list[float] = []
+        self._previous: tuple[int, np.ndarray] | None = None
+
+    def visit(self, index: int, frame: np.ndarray) -> None:
+        gray = to_gray(frame)
+        if self._previous is not None:
+            previous_index, previous = self._previous
+            magnitude = farneback_magnitude(previous, gray)
+            self.magnitudes.append(float(magnitude.mean()))
+            diff = np.abs(gray.astype(np.int16) - previous.astype(np.int16))
+            self.diff_ratios.append(float((diff > FRAME_DIFF_THRESHOLD).mean()))
+            if self.cache is not None:
+                self.cache.offer((previous_index, index), magnitude)
+        self._previous = (index, gray)
+
+    def result(self) -> dict:
+        """``{"motion_magnitude": px/frame, "frame_diff_ratio": [0, 1], "pairs": n}``; 0.0 with fewer than 2 frames
+        (as the original)."""
+        return {
+            "motion_magnitude": float(np.mean(self.magnitudes)) if self.magnitudes else 0.0,
+            "frame_diff_ratio": float(np.mean(self.diff_ratios)) if self.diff_ratios else 0.0,
+            "pairs": len(self.magnitudes),
+        }
+
+
+def upstream_motion(frames: np.ndarray) -> dict:
+    """The original's motion statistics of all frames (T, H, W, 3) uint8 RGB; see :meth:`UpstreamMotion.result`."""
+    accumulator = UpstreamMotion()
+    for index, frame in enumerate(frames):
+        accumulator.visit(index, frame)
+    return accumulator.result()
+
+
+def vbench_stride(fps: float) -> int:
+    """VBench's frame interval ``round(fps / 8)``, at least 1."""
+    return max(1, round(fps / 8))
+
+
+class StrideCollector:
+    """Frame visitor keeping every ``stride``-th frame (index % stride == 0) for VBench's dynamic degree."""
+
+    def __init__(self, stride: int) -> None:
+        self.stride = stride
+        self.frames: list[np.ndarray] = []
+
+    def visit(self, index: int, frame: np.ndarray) -> None:
+        if index % self.stride == 0:
+            self.frames.append(frame.copy())
+
+
+def top_fraction_mean(magnitude: np.ndarray, fraction: float = VBENCH_TOP_FRACTION) -> float:
+    """Mean of the largest ``int(size * fraction)`` values of ``magnitude`` (VBench's per-pair score)."""
+    count = int(magnitude.size * fraction)
+    if count < 1:
+        return float(magnitude.max())
+    top = np.partition(magnitude.ravel(), magnitude.size - count)[-count:]
+    return float(top.mean())
+
+
+def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_size: int = 4) -> dict:
+    """VBench's dynamic degree of already strided frames.
+
+    Args:
+        frames: (n, H, W, 3) uint8 RGB, every ``vbench_stride(fps)``-th frame of the video, n >= 2.
+        flow_model: optical flow (RAFT) following the ``OpticalFlow`` protocol.
+        batch_size: pairs per model call.
+
+    Returns:
+        ``{"dynamic": bool, "pair_scores": [px], "threshold_px", "required_pairs", "moving_pairs", "frames": n}``.
+
+    Raises:
+        ValueError: fewer than 2 frames.
+    """
+    n = len(frames)
+    if n < 2:
+        raise ValueError(f"VBench dynamic degree needs at least 2 strided frames, got {n}: the video is too short")
+    height, width = frames.shape[1:3]
+    scores: list[float] = []
+    for start in range(0, n - 1, batch_size):
+        stop = min(start + batch_size, n - 1)
+        flows = flow_model.flow(frames[start:stop], frames[start + 1 : stop + 1])
+        for flow in flows:
+            scores.append(top_fraction_mean(np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2)))
+    threshold = 6.0 * min(height, width) / 256.0
+    required = round(4 * n / 16)
+    moving = sum(score > threshold for score in scores)
+    return {
+        "dynamic": bool(moving >= required),
+        "pair_scores": scores,
+        "threshold_px": threshold,
+        "required_pairs": int(required),
+        "moving_pairs": int(moving),
+        "frames": n,
+    }

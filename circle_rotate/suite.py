@@ -1,0 +1,347 @@
+"""Run the chosen metric families over one video, sharing the decoded frames, the flows and the models.
+
+One decode (``video.py``) feeds everything: metrics over all frames (the original's motion statistics, VBench's
+all-frame DINO embeddings, VBench's strided RAFT frames) are computed by frame visitors while the video streams;
+the metrics over the sampled frames then run on the :class:`~circle_rotate.video.Clip`. Each Farneback pair is
+computed once (``metrics/flow.py``). Model calls are batched (``batch_size`` frames per call). Detection and
+segmentation run once per distinct frame: a sampled frame that repeats its predecessor (``video.py``) takes
+its mask.
+
+Models come as one object with the attributes ``detector``, ``segmenter``, ``clip``, ``dino_vbench``,
+``dino_upstream``, ``lpips`` and ``raft`` (e.g. ``circle_rotate.weights``' bundle), each a loaded protocol object
+(``metric_models/protocols.py``); reading an attribute may raise (e.g. a missing weight file). A missing model or a
+failing metric never stops the others: its message lands in the report's ``errors`` under the metric's name.
+Bad input (a missing video, masks of the wrong shape, an unknown metric name) raises ``ValueError``.
+
+Conditioning images are resized to the frame size (``fidelity.fit_to``, INTER_AREA) before they are embedded for
+CLIP-I, so they go through the encoder in the same batch as the frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import video
+from .metrics.clip_i import compute_clip_i
+from .metrics.consistency import compute_consistency
+from .metrics.drift import compute_drift
+from .metrics.fidelity import compute_fidelity, fit_to
+from .metrics.flow import FlowCache
+from .metrics.motion import StrideCollector, UpstreamMotion, vbench_dynamic_degree, vbench_stride
+from .report import build_report
+
+log = logging.getLogger(__name__)
+
+METRIC_FAMILIES = ("subject_drift", "clip_i", "fidelity", "subject_consistency", "motion", "orbit")
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    """What to compute.
+
+    Attributes:
+        metrics: metric families to run (subset of ``METRIC_FAMILIES``).
+        num_frames: frames sampled by the original's linspace (0 = all).
+        use_lpips: compute LPIPS in the fidelity family.
+        batch_size: frames per model call.
+    """
+
+    metrics: tuple[str, ...] = METRIC_FAMILIES
+    num_frames: int = video.DEFAULT_NUM_FRAMES
+    use_lpips: bool = True
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.metrics if m not in METRIC_FAMILIES]
+        if unknown:
+            raise ValueError(f"unknown metric(s) {', '.join(unknown)}: choose from {', '.join(METRIC_FAMILIES)}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size={self.batch_size}: must be >= 1")
+
+
+@dataclass
+class Conditioning:
+    """Conditioning images (uint8 RGB (H, W, 3), any size) the video was generated from, if known."""
+
+    first: np.ndarray | None = None
+    last: np.ndarray | None = None
+
+
+def embed_batched(encoder: Any, frames: np.ndarray, batch_size: int) -> np.ndarray:
+    """(N, D) embeddings of (N, H, W, 3) frames, ``batch_size`` frames per ``encoder.embed`` call."""
+    return np.concatenate([encoder.embed(frames[i : i + batch_size]) for i in range(0, len(frames), batch_size)])
+
+
+class EmbeddingCollector:
+    """Frame visitor embedding every frame in batches while the video streams (keeps only embeddings).
+
+    A failing encoder does not stop the decode: the first error is kept, later frames are ignored, and
+    :meth:`result` raises it.
+    """
+
+    def __init__(self, encoder: Any, batch_size: int) -> None:
+        self.encoder = encoder
+        self.batch_size = batch_size
+        self.error: Exception | None = None
+        self._pending: list[np.ndarray] = []
+        self._embeddings: list[np.ndarray] = []
+
+    def visit(self, index: int, frame: np.ndarray) -> None:
+        if self.error is not None:
+            return
+        self._pending.append(frame.copy())
+        if len(self._pending) == self.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch or self.error is not None:
+            return
+        try:
+            self._embeddings.append(self.encoder.embed(np.stack(batch)))
+        except Exception as error:  # reported by result(); the decode and the other metrics go on
+            self.error = error
+
+    def result(self) -> np.ndarray:
+        """(T, D) embeddings of all visited frames. Raises the encoder's error if it failed."""
+        self._flush()
+        if self.error is not None:
+            raise self.error
+        return np.concatenate(self._embeddings)
+
+
+class _Run:
+    """State of one evaluation: the models resolved so far and the errors met."""
+
+    def __init__(self, models: Any, options: SuiteOptions) -> None:
+        self.models = models
+        self.options = options
+        self.errors: dict[str, str] = {}
+        self.results: dict[str, dict | None] = {name: None for name in METRIC_FAMILIES}
+
+    def model(self, name: str, metric: str) -> Any | None:
+        """``models.<name>``, or None with the reason recorded under ``metric``."""
+        if self.models is None:
+            self.errors[metric] = f"no metric models were given (needs '{name}'): load them with circle_rotate.weights or pass --models-dir"
+            return None
+        try:
+            return getattr(self.models, name)
+        except Exception as error:  # a missing or broken weight file must not stop the other metrics
+            message = str(error)
+            self.errors[metric] = message if message.startswith(f"{name}:") else f"{name}: {message}"
+            return None
+
+    def attempt(self, metric: str, compute: Callable[[], Any]) -> Any | None:
+        """``compute()``, or None with its error recorded under ``metric``."""
+        try:
+            return compute()
+        except Exception as error:  # one failing metric must not stop the others
+            log.debug("metric %s failed", metric, exc_info=True)
+            self.errors[metric] = f"{type(error).__name__}: {error}"
+            return None
+
+    def wants(self, metric: str) -> bool:
+        return metric in self.options.metrics
+
+
+@dataclass
+class _Visitors:
+    cache: FlowCache
+    motion: UpstreamMotion | None = None
+    stride: StrideCollector | None = None
+    vbench: EmbeddingCollector | None = None
+    all: list = field(default_factory=list)
+
+
+def _plan(run: _Run, fps: float, estimated_total: int) -> _Visitors:
+    indices = video.sample_indices(estimated_total, run.options.num_frames)
+    adjacent = {(int(a), int(b)) for a, b in zip(indices[:-1], indices[1:]) if b == a + 1}
+    plan = _Visitors(cache=FlowCache(keep=adjacent if run.wants("subject_drift") else set()))
+    if run.wants("motion"):
+        plan.motion = UpstreamMotion(plan.cache)
+        plan.all.append(plan.motion)
+        raft = run.model("raft", "motion.vbench_dynamic_degree")
+        if raft is not None:
+            plan.stride = StrideCollector(vbench_stride(fps))
+            plan.all.append(plan.stride)
+    if run.wants("subject_consistency"):
+        dino = run.model("dino_vbench", "subject_consistency.vbench")
+        if dino is not None:
+            plan.vbench = EmbeddingCollector(dino, run.options.batch_size)
+            plan.all.append(plan.vbench)
+    return plan
+
+
+def _select_masks(masks: np.ndarray, clip: video.Clip) -> np.ndarray:
+    masks = np.asarray(masks)
+    expected = (clip.total_frames, clip.height, clip.width)
+    if masks.shape != expected:
+        raise ValueError(f"masks of shape {masks.shape} for '{clip.source}': expected (T, H, W) = {expected}, one mask per frame of the video")
+    return masks[clip.indices].astype(bool)
+
+
+def _drift(run: _Run, clip: video.Clip, plan: _Visitors, masks: np.ndarray | None) -> dict | None:
+    if masks is None:
+        detector = run.model("detector", "subject_drift")
+        segmenter = run.model("segmenter", "subject_drift") if detector is not None else None
+        if segmenter is None:
+            return None
+
+        def segment() -> np.ndarray:
+            # one detection + segmentation per distinct frame; repeats take the mask of the frame they repeat
+            _, first, inverse = np.unique(clip.sampled_distinct_index, return_index=True, return_inverse=True)
+            frames, step = clip.frames[first], run.options.batch_size
+            parts = [segmenter.segment(frames[i : i + step], detector.detect(frames[i : i + step])) for i in range(0, len(frames), step)]
+            return np.concatenate(parts)[inverse.ravel()]
+
+        masks = run.attempt("subject_drift", segment)
+        if masks is None:
+            return None
+    pairs = list(zip(clip.indices[:-1].tolist(), clip.indices[1:].tolist()))
+    flows = [plan.cache.magnitude(pair, clip.frames[i], clip.frames[i + 1]) for i, pair in enumerate(pairs)]
+    return run.attempt("subject_drift", lambda: compute_drift(masks, clip.indices, clip.sampled_distinct_index, flows))
+
+
+def _clip_i(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | None:
+    encoder = run.model("clip", "clip_i")
+    if encoder is None:
+        return None
+    extra = [fit_to(image, clip.height, clip.width) for image in (conditioning.first, conditioning.last) if image is not None]
+
+    def compute() -> dict:
+        embeddings = embed_batched(encoder, np.concatenate([clip.frames, np.stack(extra)]) if extra else clip.frames, run.options.batch_size)
+        frames, rest = embeddings[: len(clip.frames)], list(embeddings[len(clip.frames) :])
+        first = rest.pop(0) if conditioning.first is not None else None
+        last = rest.pop(0) if conditioning.last is not None else None
+        return compute_clip_i(frames, first, last)
+
+    return run.attempt("clip_i", compute)
+
+
+def _fidelity(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | None:
+    lpips = run.model("lpips", "fidelity.lpips") if run.options.use_lpips else None
+
+    def compute(model: Any) -> dict:
+        return compute_fidelity(clip.frames[0], clip.frames[-1], model, conditioning.first, conditioning.last)
+
+    if lpips is not None:
+        try:
+            return compute(lpips)
+        except Exception as error:  # LPIPS failing must not cost PSNR/SSIM
+            run.errors["fidelity.lpips"] = f"{type(error).__name__}: {error} (PSNR/SSIM computed without LPIPS)"
+    return run.attempt("fidelity", lambda: compute(None))
+
+
+def _consistency(run: _Run, clip: video.Clip, plan: _Visitors) -> dict | None:
+    vbench = run.attempt("subject_consistency.vbench", plan.vbench.result) if plan.vbench is not None else None
+    upstream = None
+    dino = run.model("dino_upstream", "subject_consistency.upstream")
+    if dino is not None:
+        upstream = run.attempt("subject_consistency.upstream", lambda: embed_batched(dino, clip.frames, run.options.batch_size))
+    if vbench is None and upstream is None:
+        return None
+    return run.attempt("subject_consistency", lambda: compute_consistency(vbench, upstream))
+
+
+def _motion(run: _Run, plan: _Visitors) -> dict | None:
+    if plan.motion is None:
+        return None
+    result = dict(plan.motion.result())
+    result["vbench_dynamic_degree"] = None
+    if plan.stride is not None:
+        raft = run.model("raft", "motion.vbench_dynamic_degree")
+        result["vbench_dynamic_degree"] = run.attempt(
+            "motion.vbench_dynamic_degree",
+            lambda: vbench_dynamic_degree(np.stack(plan.stride.frames), raft, run.options.batch_size),
+        )
+    return result
+
+
+def _orbit(run: _Run, clip: video.Clip) -> dict | None:
+    def compute() -> dict:
+        from .metrics.orbit import compute_orbit
+
+        return compute_orbit(clip.frames, clip.indices, clip.fps)
+
+    return run.attempt("orbit", compute)
+
+
+def _evaluate(
+    load: Callable[[Sequence[video.FrameVisitor]], video.Clip],
+    fps: float,
+    estimated_total: int,
+    models: Any,
+    options: SuiteOptions,
+    masks: np.ndarray | None,
+    conditioning: Conditioning | None,
+) -> dict:
+    run = _Run(models, options)
+    conditioning = conditioning or Conditioning()
+    plan = _plan(run, fps, estimated_total)
+    clip = load(plan.all)
+    selected = _select_masks(masks, clip) if masks is not None and run.wants("subject_drift") else None
+    steps: dict[str, Callable[[], dict | None]] = {
+        "subject_drift": lambda: _drift(run, clip, plan, selected),
+        "clip_i": lambda: _clip_i(run, clip, conditioning),
+        "fidelity": lambda: _fidelity(run, clip, conditioning),
+        "subject_consistency": lambda: _consistency(run, clip, plan),
+        "motion": lambda: _motion(run, plan),
+        "orbit": lambda: _orbit(run, clip),
+    }
+    for name in METRIC_FAMILIES:
+        if run.wants(name):
+            run.results[name] = steps[name]()
+    return build_report(clip, run.results, run.errors)
+
+
+def evaluate_file(
+    path: str | Path,
+    models: Any,
+    options: SuiteOptions = SuiteOptions(),
+    masks: np.ndarray | None = None,
+    conditioning: Conditioning | None = None,
+) -> dict:
+    """Evaluate one video file or image folder.
+
+    Args:
+        path: the video (see ``video.load_clip``).
+        models: the model bundle (see the module docstring), or None (model-based metrics then report errors).
+        options: what to compute.
+        masks: (T, H, W) bool subject masks for ALL T frames (then no detector/segmenter is needed), or None.
+        conditioning: the conditioning images, or None.
+
+    Returns:
+        The report dict (``report.build_report``).
+
+    Raises:
+        ValueError: the video cannot be read, or the masks do not match it.
+    """
+    fps, total = video.probe(path)
+    return _evaluate(lambda visitors: video.load_clip(path, options.num_frames, visitors), fps, total, models, options, masks, conditioning)
+
+
+def evaluate_frames(
+    frames: np.ndarray,
+    fps: float,
+    models: Any,
+    options: SuiteOptions = SuiteOptions(),
+    masks: np.ndarray | None = None,
+    conditioning: Conditioning | None = None,
+    source: str = "<frames>",
+) -> dict:
+    """Evaluate frames held in memory ((T, H, W, 3) uint8, or float in [0, 1]); arguments as :func:`evaluate_file`."""
+    return _evaluate(
+        lambda visitors: video.clip_from_array(frames, fps, options.num_frames, source, visitors),
+        fps,
+        len(frames),
+        models,
+        options,
+        masks,
+        conditioning,
+    )
