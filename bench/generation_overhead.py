@@ -7,15 +7,18 @@ WanFunInpaintToVideo, KSamplerAdvanced x2, VAEDecode. Ours: CircleRotateLoadExpe
 CircleRotateFirstLastFrame, CircleRotateTwoExpertSampler, VAEDecode. Models are loaded from disk in every run
 (nothing cached between runs), so the figure covers loading, LoRA inspection and patching, and sampling.
 
-- Wall time: one warm process, one warm-up run each, then ``--runs`` interleaved pairs (the order alternates
+- Wall time: one warm process, one warm-up run each, then ``--time-runs`` interleaved pairs (the order alternates
   each pair so drift in machine load hits both equally); median of each; ratio ours / native.
-- Peak memory: each run in a fresh process (so neither graph inherits the other's allocator cache). After
-  ComfyUI is imported, the kernel's peak-RSS counter is reset (``/proc/self/clear_refs`` 5); after the graph,
-  peak graph memory = VmHWM - VmRSS before the graph (torch tensors live outside Python's allocator, so
-  tracemalloc would miss them; RSS counts everything). Median per graph; ratio ours / native. Absolute VmHWM
-  (including ComfyUI's ~1 GB import) is printed too.
+- Peak memory: each run in a fresh process (so neither graph inherits the other's allocator cache). torch
+  tensors live outside Python's allocator, so tracemalloc would miss them; RSS counts everything. The figure
+  is the graph's anonymous memory: a thread polls ``/proc/self/statm`` every millisecond during the graph and
+  keeps max(resident - shared) minus its value before the graph (file-backed pages such as shared libraries
+  paged in on first use are left out: they made whole-RSS figures vary by +-100 MiB between identical runs).
+  ``--memory-runs`` interleaved pairs; median per graph; ratio ours / native. The kernel's whole-process peak (VmHWM, reset with
+  ``/proc/self/clear_refs`` after ComfyUI is imported; includes ComfyUI's ~1 GB) is printed too.
 
-Usage: python bench/generation_overhead.py [--runs 11] [--threads 1]   (host: COMFYUI_PATH or ~/.cache/circle-rotate/ComfyUI)
+Usage: python bench/generation_overhead.py [--time-runs 25] [--memory-runs 9] [--threads 1]
+(host: COMFYUI_PATH or ~/.cache/circle-rotate/ComfyUI)
 Target: both ratios at most 1.02.
 """
 
@@ -23,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +44,32 @@ def _status_kib(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+class AnonPeak(threading.Thread):
+    """Polls this process's anonymous resident memory (statm resident - shared, KiB) until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
+        self.start_kib = self.read()
+        self.peak_kib = self.start_kib
+        self._stop_event = threading.Event()
+
+    def read(self) -> int:
+        resident, shared = Path("/proc/self/statm").read_text().split()[1:3]
+        return (int(resident) - int(shared)) * self.page_kib
+
+    def run(self) -> None:
+        while not self._stop_event.wait(0.001):
+            self.peak_kib = max(self.peak_kib, self.read())
+
+    def stop(self) -> int:
+        """Stop polling; returns the peak above the starting value, in KiB."""
+        self._stop_event.set()
+        self.join()
+        self.peak_kib = max(self.peak_kib, self.read())
+        return self.peak_kib - self.start_kib
 
 
 def _load(base_dir: Path):
@@ -103,10 +134,11 @@ def child(kind: str, base_dir: Path, threads: int) -> None:
     torch.set_num_threads(threads)
     run_native, run_ours = _graphs(_load(base_dir))
     Path("/proc/self/clear_refs").write_text("5")
-    rss_before = _status_kib("VmRSS")
+    poller = AnonPeak()
+    poller.start()
     (run_native if kind == "native" else run_ours)()
-    peak = _status_kib("VmHWM")
-    print(json.dumps({"graph_kib": peak - rss_before, "peak_kib": peak}))
+    graph_kib = poller.stop()
+    print(json.dumps({"graph_kib": graph_kib, "peak_kib": _status_kib("VmHWM")}))
 
 
 def measure_memory(base_dir: Path, runs: int, threads: int) -> dict[str, list[dict]]:
@@ -139,7 +171,8 @@ def measure_time(run_native, run_ours, runs: int) -> dict[str, list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=11, help="interleaved runs per graph (>= 5)")
+    parser.add_argument("--time-runs", type=int, default=25, help="timed interleaved runs per graph (>= 5)")
+    parser.add_argument("--memory-runs", type=int, default=9, help="fresh-process runs per graph (>= 5)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (1 keeps timings steadier on a shared machine)")
     parser.add_argument("--child", choices=("native", "ours"), help=argparse.SUPPRESS)
@@ -148,26 +181,27 @@ def main() -> None:
     if args.child:
         child(args.child, args.base, args.threads)
         return
-    if args.runs < 5:
-        parser.error(f"--runs {args.runs}: at least 5 runs per graph are needed for a median")
+    if min(args.time_runs, args.memory_runs) < 5:
+        parser.error(f"--time-runs {args.time_runs} / --memory-runs {args.memory_runs}: at least 5 runs per graph")
     import torch
 
     torch.set_num_threads(args.threads)
     base_dir = Path(tempfile.mkdtemp(prefix="generation_overhead_"))
     nodes_module = _load(base_dir)
     _write_models(base_dir)
-    times = measure_time(*_graphs(nodes_module), args.runs)
-    memory = measure_memory(base_dir, args.runs, args.threads)
+    times = measure_time(*_graphs(nodes_module), args.time_runs)
+    memory = measure_memory(base_dir, args.memory_runs, args.threads)
 
     t_native, t_ours = statistics.median(times["native"]), statistics.median(times["ours"])
     m_native = statistics.median(r["graph_kib"] for r in memory["native"])
     m_ours = statistics.median(r["graph_kib"] for r in memory["ours"])
     p_native = statistics.median(r["peak_kib"] for r in memory["native"])
     p_ours = statistics.median(r["peak_kib"] for r in memory["ours"])
-    print(f"paper graph on tiny models, {args.runs} interleaved runs each (median), {args.threads} torch thread(s)")
+    print(f"paper graph on tiny models, median of {args.time_runs} timed and {args.memory_runs} memory runs per "
+          f"graph (interleaved), {args.threads} torch thread(s)")
     print(f"wall time   native {t_native * 1000:8.1f} ms   ours {t_ours * 1000:8.1f} ms   ratio {t_ours / t_native:.3f}")
     print(f"graph peak  native {m_native / 1024:8.1f} MiB  ours {m_ours / 1024:8.1f} MiB  ratio {m_ours / m_native:.3f}"
-          "   (VmHWM - VmRSS before the graph, fresh process per run)")
+          "   (anonymous resident memory above its value before the graph, fresh process per run)")
     print(f"process peak native {p_native / 1024:7.1f} MiB  ours {p_ours / 1024:8.1f} MiB  ratio {p_ours / p_native:.3f}"
           "   (VmHWM, incl. ComfyUI)")
     print(f"all wall times (s): native {[round(t, 3) for t in times['native']]} ours {[round(t, 3) for t in times['ours']]}")

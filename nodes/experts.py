@@ -75,10 +75,7 @@ def describe_expert(input_name: str, file_name: str, model) -> dict:
 
 def _same_weights(model_a, model_b) -> bool:
     net_a, net_b = model_a.model.diffusion_model, model_b.model.diffusion_model
-    state_a, state_b = net_a.state_dict(), net_b.state_dict()
-    return all(
-        name in state_a and name in state_b and torch.equal(state_a[name], state_b[name]) for name in _IDENTITY_TENSORS
-    )
+    return all(torch.equal(net_a.get_parameter(name), net_b.get_parameter(name)) for name in _IDENTITY_TENSORS)
 
 
 def check_pair(high_name: str, low_name: str, model_high, model_low) -> tuple[dict, dict]:

@@ -28,13 +28,13 @@ FOLDER_KEYS = {"ultralytics/bbox": "ultralytics_bbox", "sams": "sams", "circle_r
 """Registry folder -> folder_paths key."""
 
 _FILE_INPUTS = {
-    # input id -> (bundle attributes it serves, enable-switch id)
-    "detector_file": (("detector",), "use_detector"),
-    "sam_file": (("segmenter",), "use_segmenter"),
-    "clip_file": (("clip",), "use_clip"),
-    "dino_file": (("dino_vbench", "dino_upstream"), "use_dino"),
-    "lpips_alexnet_file": (("lpips",), "use_lpips"),
-    "raft_file": (("raft",), "use_raft"),
+    # file input id -> the bundle attributes it serves
+    "detector_file": ("detector",),
+    "sam_file": ("segmenter",),
+    "clip_file": ("clip",),
+    "dino_file": ("dino_vbench", "dino_upstream"),
+    "lpips_alexnet_file": ("lpips",),
+    "raft_file": ("raft",),
 }
 
 
@@ -61,7 +61,7 @@ def _file_options(attribute: str) -> list[str]:
 
 
 def _file_input(input_id: str) -> io.Combo.Input:
-    attribute = _FILE_INPUTS[input_id][0][0]
+    attribute = _FILE_INPUTS[input_id][0]
     entry = get_entry(METRIC_KEYS[attribute])
     return io.Combo.Input(
         input_id,
@@ -208,7 +208,7 @@ class MetricModelsLoader(io.ComfyNode):
         }
         files, enabled = {}, []
         objects = {"clip": ComfyClipVisionEncoder(clip_vision)} if use_clip and clip_vision is not None else {}
-        for input_id, (attributes, _switch_id) in _FILE_INPUTS.items():
+        for input_id, attributes in _FILE_INPUTS.items():
             use, file_name = choices[input_id]
             if use and not set(attributes) <= set(objects):
                 enabled.extend(attributes)

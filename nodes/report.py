@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,22 +40,23 @@ def _family(metric: str) -> str:
     return metric.split(".", 1)[0]
 
 
-def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict:
+def merge_reports(reports: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None) -> dict:
     """One report from several results of the same video (e.g. one per family node).
 
-    Each family is taken from the first report that has it; errors are kept for the families whose result came
+    ``names`` are the inputs the reports came in on, for error messages (default metrics, metrics_2, ...). Each family is taken from the first report that has it; errors are kept for the families whose result came
     from the same report, or that no report has. The ``upstream`` view is rebuilt from the merged families.
 
     Raises:
         ValueError: the reports come from videos of different size or length.
     """
+    names = list(names or ["metrics", *(f"metrics_{i}" for i in range(2, len(reports) + 1))])
     first = reports[0]
-    for position, other in enumerate(reports[1:], start=2):
+    for name, other in zip(names[1:], reports[1:]):
         for key in SAME_VIDEO_KEYS:
             if other.get(key) != first.get(key):
                 raise ValueError(
-                    f"metrics_{position} comes from another video ({key} {other.get(key)} vs {first.get(key)} of "
-                    "metrics): connect results of the same frames, or compare two videos with the A/B node"
+                    f"{name} comes from another video ({key} {other.get(key)} vs {first.get(key)} of "
+                    f"{names[0]}): connect results of the same frames, or compare two videos with the A/B node"
                 )
     merged: dict[str, Any] = {key: first.get(key) for key in HEADER_KEYS}
     source: dict[str, int] = {}
@@ -128,7 +129,7 @@ def plot_series(report: Mapping[str, Any]) -> dict:
     }
 
 
-def _save(prefix: str, stem_suffix: str, write_json: Any, write_csv: Any) -> list[dict]:
+def _save(prefix: str, stem_suffix: str, write_json: Callable[[Path], None], write_csv: Callable[[Path], None]) -> list[dict]:
     """Write ``<prefix>_NNNNN_<suffix>.json/.csv`` in the output folder; returns their UI file entries."""
     import folder_paths
 
@@ -174,8 +175,8 @@ class Report(io.ComfyNode):
 
     @classmethod
     def execute(cls, metrics: dict, filename_prefix: str, title: str, **more: dict | None) -> io.NodeOutput:
-        reports = [metrics, *(more[name] for name in ("metrics_2", "metrics_3", "metrics_4") if more.get(name) is not None)]
-        merged = merge_reports(reports)
+        named = [("metrics", metrics), *((name, more[name]) for name in ("metrics_2", "metrics_3", "metrics_4") if more.get(name) is not None)]
+        merged = merge_reports([report for _, report in named], [name for name, _ in named])
         files = _save(
             filename_prefix, "report",
             lambda path: core_report.write_json([merged], path), lambda path: core_report.write_csv([merged], path),

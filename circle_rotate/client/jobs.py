@@ -95,7 +95,8 @@ def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[RowErr
                 if not any(cell.strip() for cell in cells):
                     continue
                 if len(cells) > len(header):
-                    errors.append(RowError(start, None, f"{len(cells)} cells but the header names {len(header)} columns"))
+                    message = f"{len(cells)} cells but the header names {len(header)} columns"
+                    errors.append(RowError(start, None, message))
                     continue
                 rows.append((start, {name: cell.strip() for name, cell in zip(header, cells) if cell.strip()}))
         return rows, errors
@@ -245,7 +246,8 @@ def parse_jobs(path: Path, field_map: FieldMap) -> tuple[list[Job], list[RowErro
             continue
         job_id = str(row.get("id") or default_id(row))
         if not JOB_ID.match(job_id):
-            errors.append(RowError(line, "id", f"{job_id!r} is not a folder-safe id: use letters, digits, '.', '_', '-'"))
+            message = f"{job_id!r} is not a folder-safe id: use letters, digits, '.', '_', '-'"
+            errors.append(RowError(line, "id", message))
             continue
         if job_id in seen:
             errors.append(RowError(line, "id", f"{job_id!r} repeats the job on line {seen[job_id]}"))

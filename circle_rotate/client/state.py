@@ -3,8 +3,9 @@
 Statuses: ``pending`` (not started or waiting for a retry), ``queued`` (a prompt id was chosen and is being
 sent to, or runs on, ``server``), ``done`` (its result is recorded and its outputs are in ``DIR/<id>/``),
 ``failed`` (with ``error``). Every change is written at once, atomically (temporary file, ``os.replace``;
-fsync when a job becomes final), so a killed client leaves either the old or the new state, never half a file. A lock file
-(``DIR/.lock``, ``flock``) keeps two clients off the same folder; the kernel releases it when a client dies.
+fsync when a job becomes final), so a killed client leaves either the old or the new state, never half a file.
+A lock file (``DIR/.lock``, ``flock``) keeps two clients off the same folder; the kernel releases it when a
+client dies.
 """
 
 from __future__ import annotations

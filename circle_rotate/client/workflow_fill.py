@@ -197,7 +197,8 @@ def _default_targets(workflow: dict[str, Any]) -> dict[str, list[Target]]:
                 targets.setdefault(field, []).append(Target(node_id, input_name))
                 targets.setdefault("lora_strength", []).append(Target(node_id, input_name))
         name = str(node["inputs"].get("lora_name", "")).lower()
-        if "circle" not in name or is_link(node["inputs"].get("strength_model")) or "strength_model" not in node["inputs"]:
+        strength = node["inputs"].get("strength_model")
+        if "circle" not in name or not isinstance(strength, (int, float)) or isinstance(strength, bool):
             continue
         stem = Path(name).stem
         expert = "lora_high" if ("high" in stem or stem.endswith("_h")) else "lora_low" if (

@@ -85,3 +85,63 @@ def test_evaluate_video_runs_and_the_report_shows_table_and_plots(page, browser_
     assert "orbit" in text and "motion_magnitude" in text
     assert "clip_i" in text  # listed among the errors: no CLIP weights here
     assert page.errors == []
+
+
+INJECT = """async ([workflow, nodeType, message]) => {
+  await window.app.loadGraphData(workflow, true, true, null);
+  const node = window.app.graph.nodes.find((n) => n.type === nodeType);
+  node.onExecuted(message);
+  const panel = node.circleRotatePanel;
+  return {
+    text: panel.innerText,
+    rows: panel.querySelectorAll('table tr').length,
+    polyline: panel.querySelector('svg[data-plot="centroids"] polyline')?.getAttribute('points') ?? null,
+    paths: [...panel.querySelectorAll('svg[data-plot] path')].map((p) => p.getAttribute('d')).filter((d) => d),
+    changeClasses: [...panel.querySelectorAll('td.cr-better, td.cr-worse')].map((td) => td.className),
+  };
+}"""
+
+
+def test_report_panel_draws_centroids_drift_and_similarity(page) -> None:
+    payload = {
+        "title": "injected", "header": {"frames": 3, "total_frames": 3, "width": 64, "height": 32, "fps": 16.0},
+        "table": [{"family": "subject_drift", "metric": "speed_px_per_frame", "value": 2.0}],
+        "errors": {}, "files": [], "route": "/circle_rotate/report",
+        "series": {"width": 64, "height": 32, "indices": [0, 1, 2], "centroids": [[10, 16], None, [14, 16]],
+                   "drift_px": [0, None, 4], "similarity": {"clip_i.to_first": [1, 0.9, 0.8]}, "yaw_deg": [0, 1, 2], "parallax": []},
+    }
+    workflow = _read(WORKFLOWS_DIR / "circle_rotate_paper_preset.json")
+    result = page.evaluate(INJECT, [workflow, "CircleRotateReport", {"circle_rotate_report": [payload]}])
+    assert result["polyline"] == "10,16 14,16"
+    assert len(result["paths"]) == 3  # drift, one similarity curve, yaw
+    assert "speed_px_per_frame" in result["text"] and "injected" in result["text"]
+    assert page.errors == []
+
+
+def test_ab_panel_shows_side_by_side_relative_changes(page) -> None:
+    payload = {
+        "label_a": "without LoRA", "label_b": "with LoRA", "files": [], "route": "/circle_rotate/report",
+        "rows": [
+            {"metric": "subject_drift.speed_px_per_frame", "a": 28.02, "b": 23.78, "change": -4.24, "relative_percent": -15.13},
+            {"metric": "clip_i.frame_acc", "a": 0.9, "b": 0.95, "change": 0.05, "relative_percent": 5.56},
+        ],
+        "highlights": [{"metric": "subject_drift.speed_px_per_frame", "label": "subject drift speed", "relative_percent": -15.13}],
+    }
+    workflow = _read(WORKFLOWS_DIR / "circle_rotate_ab_lora.json")
+    result = page.evaluate(INJECT, [workflow, "CircleRotateABCompare", {"circle_rotate_ab": [payload]}])
+    assert result["rows"] == 3
+    assert "subject drift speed: -15.1%" in result["text"]
+    assert "without LoRA" in result["text"] and "+5.6%" in result["text"]
+    assert sorted(result["changeClasses"]) == ["cr-num cr-better", "cr-num cr-worse"]
+    assert page.errors == []
+
+
+def test_report_panel_follows_the_chinese_locale(page) -> None:
+    page.evaluate("async () => { await window.app.ui.settings.setSettingValueAsync('Comfy.Locale', 'zh'); }")
+    try:
+        payload = {"title": "", "header": {"frames": 2}, "table": [], "errors": {}, "files": [], "route": "", "series": {}}
+        workflow = _read(WORKFLOWS_DIR / "circle_rotate_evaluate_video.json")
+        result = page.evaluate(INJECT, [workflow, "CircleRotateReport", {"circle_rotate_report": [payload]}])
+        assert "Circle Rotate 报告" in result["text"] and "逐帧相似度" in result["text"]
+    finally:
+        page.evaluate("async () => { await window.app.ui.settings.setSettingValueAsync('Comfy.Locale', 'en'); }")

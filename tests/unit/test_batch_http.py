@@ -53,7 +53,8 @@ def test_wait_reports_progress_and_returns_the_history_entry() -> None:
     seen: list[Progress] = []
     result = client_with({"p": entry}).wait("p", ws, lambda p: seen.append(Progress(**vars(p))), prompt=PROMPT)
     assert result is entry and ws.closed
-    assert [(p.class_type, p.value, p.maximum) for p in seen] == [("KSamplerAdvanced", 0, 0), ("KSamplerAdvanced", 1, 2)]
+    assert [(p.class_type, p.value, p.maximum) for p in seen] == [
+        ("KSamplerAdvanced", 0, 0), ("KSamplerAdvanced", 1, 2)]
 
 
 def test_execution_error_names_node_class_and_message() -> None:

@@ -102,3 +102,12 @@ def test_ui_format_workflow_is_refused_with_the_fix(tmp_path) -> None:
     path.write_text(json.dumps({"1": {"inputs": {}}}))
     with pytest.raises(ValueError, match="node '1' has no 'class_type'"):
         load_workflow(path)
+
+
+PACK_WORKFLOWS = sorted((Path(__file__).resolve().parents[2] / "workflows" / "api").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", PACK_WORKFLOWS, ids=[p.stem for p in PACK_WORKFLOWS])
+def test_the_pack_api_workflows_map_their_inputs(path) -> None:
+    targets = FieldMap(load_workflow(path)).describe()
+    assert {"first_image", "seed"} <= set(targets) or "video" in targets, targets

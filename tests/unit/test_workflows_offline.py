@@ -141,3 +141,12 @@ def test_checker_reports_a_dangling_link(info: dict) -> None:
     workflow = _read(WORKFLOWS_DIR / "circle_rotate_evaluate_video.json")
     workflow["links"][0][3] = 999
     assert any("missing node 999" in p for p in check_ui(workflow, info))
+
+
+@pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.stem)
+def test_shipped_files_are_what_the_builder_writes(path: Path) -> None:
+    from fixtures.build_workflows import build
+
+    graph = build(path.stem)
+    assert _read(path) == graph.ui(path.stem), "regenerate: .venv/bin/python tests/fixtures/build_workflows.py"
+    assert _read(_api_twin(path)) == graph.api()

@@ -16,6 +16,29 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const COLOURS = ["#4aa3ff", "#f2b233", "#6fcf97", "#eb5757", "#bb6bd9", "#56ccf2"];
 const MAIN_FAMILIES = ["subject_drift", "orbit", "clip_i", "fidelity", "subject_consistency", "motion"];
 
+// Panel texts in the frontend's language (Comfy.Locale): English, or Chinese for the original project's audience.
+const TEXTS = {
+  en: {
+    waiting: "Run the workflow to see the metrics here.", report: "Circle Rotate report", metric: "metric", value: "value",
+    frames: (h) => `${h.frames ?? "?"} of ${h.total_frames ?? "?"} frames, ${h.width ?? "?"}x${h.height ?? "?"}, ${formatValue(h.fps)} fps, ${h.repeated_frames ?? 0} repeated`,
+    centroids: (w, h) => `centroid track over the ${w}x${h} frame (green start, red end)`, noMasks: "no masks",
+    drift: "drift from the first centroid (px) per analysed frame", similarity: "per-frame similarity",
+    yaw: "orbit yaw track (degrees)", noData: "no data (see errors)", change: "change",
+  },
+  zh: {
+    waiting: "运行工作流后在此显示指标。", report: "Circle Rotate 报告", metric: "指标", value: "数值",
+    frames: (h) => `分析 ${h.frames ?? "?"} / ${h.total_frames ?? "?"} 帧，${h.width ?? "?"}x${h.height ?? "?"}，${formatValue(h.fps)} fps，重复帧 ${h.repeated_frames ?? 0}`,
+    centroids: (w, h) => `主体中心在 ${w}x${h} 画面中的轨迹（绿色起点，红色终点）`, noMasks: "无遮罩",
+    drift: "相对首帧中心的漂移（像素），逐分析帧", similarity: "逐帧相似度",
+    yaw: "环绕偏航轨迹（度）", noData: "无数据（见错误）", change: "变化",
+  },
+};
+
+function texts() {
+  const locale = String(app.ui?.settings?.getSettingValue?.("Comfy.Locale") ?? "en");
+  return locale.startsWith("zh") ? TEXTS.zh : TEXTS.en;
+}
+
 const STYLE = `
 .cr-panel { font: 12px sans-serif; color: var(--input-text, #ddd); overflow: auto; padding: 4px; box-sizing: border-box; }
 .cr-panel h3 { margin: 2px 0 4px; font-size: 13px; }
@@ -100,7 +123,7 @@ function lineChart(name, caption, series, width = 240, height = 120) {
     svg.appendChild(label);
   } else {
     const empty = svgEl("text", { x: width / 2, y: height / 2, fill: "#888", "font-size": 11, "text-anchor": "middle" });
-    empty.textContent = "no data (see errors)";
+    empty.textContent = texts().noData;
     svg.appendChild(empty);
   }
   figure.appendChild(svg);
@@ -126,18 +149,18 @@ function centroidPlot(series, boxWidth = 240, boxHeight = 140) {
     svg.appendChild(svgEl("circle", { cx: points.at(-1)[0], cy: points.at(-1)[1], r: radius, fill: COLOURS[3] }));
   } else {
     const empty = svgEl("text", { x: frameWidth / 2, y: frameHeight / 2, fill: "#888", "font-size": frameHeight / 12, "text-anchor": "middle" });
-    empty.textContent = "no masks";
+    empty.textContent = texts().noMasks;
     svg.appendChild(empty);
   }
   figure.appendChild(svg);
-  figure.appendChild(el("figcaption", {}, `centroid track over the ${frameWidth}x${frameHeight} frame (green start, red end)`));
+  figure.appendChild(el("figcaption", {}, texts().centroids(frameWidth, frameHeight)));
   return figure;
 }
 
 function metricsTable(rows) {
   const table = el("table", { class: "cr-table" });
   const header = el("tr");
-  header.append(el("th", {}, "metric"), el("th", {}, "value"));
+  header.append(el("th", {}, texts().metric), el("th", {}, texts().value));
   table.appendChild(header);
   const families = [...MAIN_FAMILIES, ...new Set(rows.map((r) => r.family))].filter((f, i, all) => all.indexOf(f) === i);
   for (const family of families) {
@@ -164,18 +187,17 @@ function errorList(errors) {
 
 export function renderReport(container, payload) {
   container.replaceChildren();
-  container.appendChild(el("h3", {}, payload.title || "Circle Rotate report"));
-  const h = payload.header || {};
-  container.appendChild(el("div", { class: "cr-meta" },
-    `${h.frames ?? "?"} of ${h.total_frames ?? "?"} frames, ${h.width ?? "?"}x${h.height ?? "?"}, ${formatValue(h.fps)} fps, ${h.repeated_frames ?? 0} repeated`));
+  const t = texts();
+  container.appendChild(el("h3", {}, payload.title || t.report));
+  container.appendChild(el("div", { class: "cr-meta" }, t.frames(payload.header || {})));
   container.appendChild(fileLinks(payload.files, payload.route));
   const s = payload.series || {};
   const plots = el("div", { class: "cr-plots" });
   plots.appendChild(centroidPlot(s));
-  plots.appendChild(lineChart("drift", "drift from the first centroid (px) per analysed frame", [{ name: "drift", values: s.drift_px || [] }]));
+  plots.appendChild(lineChart("drift", t.drift, [{ name: "drift", values: s.drift_px || [] }]));
   const similarity = Object.entries(s.similarity || {}).map(([name, values]) => ({ name, values }));
-  plots.appendChild(lineChart("similarity", "per-frame similarity", similarity));
-  plots.appendChild(lineChart("yaw", "orbit yaw track (degrees)", [{ name: "yaw", values: s.yaw_deg || [] }]));
+  plots.appendChild(lineChart("similarity", t.similarity, similarity));
+  plots.appendChild(lineChart("yaw", t.yaw, [{ name: "yaw", values: s.yaw_deg || [] }]));
   container.appendChild(plots);
   container.appendChild(metricsTable(payload.table || []));
   container.appendChild(errorList(payload.errors));
@@ -192,7 +214,7 @@ export function renderAB(container, payload) {
   container.appendChild(highlights);
   const table = el("table", { class: "cr-table cr-ab" });
   const header = el("tr");
-  for (const name of ["metric", payload.label_a, payload.label_b, "B − A", "change"]) header.appendChild(el("th", {}, name));
+  for (const name of [texts().metric, payload.label_a, payload.label_b, "B − A", texts().change]) header.appendChild(el("th", {}, name));
   table.appendChild(header);
   for (const row of payload.rows || []) {
     if (row.metric.includes(".thresholds.")) continue;
@@ -213,7 +235,7 @@ function attachPanel(nodeType, key, render, minHeight, minWidth) {
     const result = onNodeCreated?.apply(this, arguments);
     injectStyle();
     const container = el("div", { class: "cr-panel", "data-circle-rotate": key });
-    container.appendChild(el("div", { class: "cr-meta" }, "Run the workflow to see the metrics here."));
+    container.appendChild(el("div", { class: "cr-meta" }, texts().waiting));
     const widget = this.addDOMWidget(key, "circle_rotate_panel", container, { serialize: false, getMinHeight: () => minHeight });
     widget.serialize = false; // a display, not a value: keeps widgets_values as the schema defines them
     this.circleRotatePanel = container;
