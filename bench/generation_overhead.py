@@ -8,16 +8,19 @@ CircleRotateFirstLastFrame, CircleRotateTwoExpertSampler, VAEDecode. Models are 
 (nothing cached between runs), so the figure covers loading, LoRA inspection and patching, and sampling.
 
 - Wall time: one warm process, one warm-up run each, then ``--time-runs`` interleaved pairs (the order alternates
-  each pair so drift in machine load hits both equally); median of each; ratio ours / native.
+  each pair so drift in machine load hits both equally); ratio of the medians, and the median of the ratios
+  within each pair (steadier on a shared machine, as both runs of a pair see about the same load).
 - Peak memory: each run in a fresh process (so neither graph inherits the other's allocator cache). torch
   tensors live outside Python's allocator, so tracemalloc would miss them; RSS counts everything. The figure
   is the graph's anonymous memory: a thread polls ``/proc/self/statm`` every millisecond during the graph and
   keeps max(resident - shared) minus its value before the graph (file-backed pages such as shared libraries
-  paged in on first use are left out: they made whole-RSS figures vary by +-100 MiB between identical runs).
-  ``--memory-runs`` interleaved pairs; median per graph; ratio ours / native. The kernel's whole-process peak (VmHWM, reset with
-  ``/proc/self/clear_refs`` after ComfyUI is imported; includes ComfyUI's ~1 GB) is printed too.
+  paged in on first use are left out). The children run with ``FIXED_MALLOC``: with glibc's default dynamic
+  mmap threshold, identical runs spread by +-80 MiB around ~200 MiB (freed tensors stayed cached or not,
+  depending on history); with it they agree within ~1 MiB. ``--memory-runs`` interleaved pairs, median;
+  ratio ours / native. The kernel's whole-process peak (VmHWM, reset with ``/proc/self/clear_refs`` after ComfyUI
+  is imported; includes ComfyUI's ~1 GB) is printed too.
 
-Usage: python bench/generation_overhead.py [--time-runs 25] [--memory-runs 9] [--threads 1]
+Usage: python bench/generation_overhead.py [--time-runs 41] [--memory-runs 9] [--threads 1]
 (host: COMFYUI_PATH or ~/.cache/circle-rotate/ComfyUI)
 Target: both ratios at most 1.02.
 """
@@ -44,6 +47,11 @@ def _status_kib(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+FIXED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
+"""glibc settings for the memory runs: blocks over 128 KiB (every tensor that matters) are mmap-ed and given back
+when freed, so resident memory follows the live tensors instead of the allocator's caching history."""
 
 
 class AnonPeak(threading.Thread):
@@ -148,7 +156,7 @@ def measure_memory(base_dir: Path, runs: int, threads: int) -> dict[str, list[di
         for kind in order:
             output = subprocess.run(
                 [sys.executable, __file__, "--child", kind, "--base", str(base_dir), "--threads", str(threads)],
-                check=True, capture_output=True, text=True,
+                check=True, capture_output=True, text=True, env={**os.environ, **FIXED_MALLOC},
             ).stdout
             results[kind].append(json.loads(output.strip().splitlines()[-1]))
     return results
@@ -171,7 +179,7 @@ def measure_time(run_native, run_ours, runs: int) -> dict[str, list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--time-runs", type=int, default=25, help="timed interleaved runs per graph (>= 5)")
+    parser.add_argument("--time-runs", type=int, default=41, help="timed interleaved runs per graph (>= 5)")
     parser.add_argument("--memory-runs", type=int, default=9, help="fresh-process runs per graph (>= 5)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (1 keeps timings steadier on a shared machine)")
@@ -199,12 +207,15 @@ def main() -> None:
     p_ours = statistics.median(r["peak_kib"] for r in memory["ours"])
     print(f"paper graph on tiny models, median of {args.time_runs} timed and {args.memory_runs} memory runs per "
           f"graph (interleaved), {args.threads} torch thread(s)")
-    print(f"wall time   native {t_native * 1000:8.1f} ms   ours {t_ours * 1000:8.1f} ms   ratio {t_ours / t_native:.3f}")
-    print(f"graph peak  native {m_native / 1024:8.1f} MiB  ours {m_ours / 1024:8.1f} MiB  ratio {m_ours / m_native:.3f}"
-          "   (anonymous resident memory above its value before the graph, fresh process per run)")
-    print(f"process peak native {p_native / 1024:7.1f} MiB  ours {p_ours / 1024:8.1f} MiB  ratio {p_ours / p_native:.3f}"
-          "   (VmHWM, incl. ComfyUI)")
-    print(f"all wall times (s): native {[round(t, 3) for t in times['native']]} ours {[round(t, 3) for t in times['ours']]}")
+    pair_ratio = statistics.median(o / n for o, n in zip(times["ours"], times["native"]))
+    print(f"wall time   native {t_native * 1000:8.1f} ms   ours {t_ours * 1000:8.1f} ms   "
+          f"ratio {t_ours / t_native:.3f}   (median of per-pair ratios {pair_ratio:.3f})")
+    print(f"graph peak  native {m_native / 1024:8.1f} MiB  ours {m_ours / 1024:8.1f} MiB  "
+          f"ratio {m_ours / m_native:.3f}   (anonymous resident memory above its value before the graph)")
+    print(f"process peak native {p_native / 1024:7.1f} MiB  ours {p_ours / 1024:8.1f} MiB  "
+          f"ratio {p_ours / p_native:.3f}   (VmHWM, incl. ComfyUI)")
+    print(f"all wall times (s): native {[round(t, 3) for t in times['native']]} "
+          f"ours {[round(t, 3) for t in times['ours']]}")
     print(f"all graph peaks (MiB): native {[round(r['graph_kib'] / 1024, 1) for r in memory['native']]} "
           f"ours {[round(r['graph_kib'] / 1024, 1) for r in memory['ours']]}")
     print("target: both ratios <= 1.02")

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 METRICS_HELP = "subject_drift,clip_i,fidelity,subject_consistency,motion,orbit"
+SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / "samples" / "demo4_ours.gif"
+SAMPLE_MASKS = SAMPLE_VIDEO.with_name("demo4_ours.masks.npz")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -24,7 +26,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="evaluate orbit videos (subject drift, CLIP-I, fidelity, consistency, motion, orbit)",
         description="Run the metric suite on videos and write a JSON report (one object per video; a list for several).",
     )
-    parser.add_argument("videos", nargs="+", metavar="VIDEO", help="video files (mp4, webm, gif) or image folders")
+    parser.add_argument("videos", nargs="*", metavar="VIDEO", help="video files (mp4, webm, gif) or image folders")
+    parser.add_argument("--sample", action="store_true", help="evaluate the bundled demo clip with its masks (circle_rotate/samples/README.md)")
     parser.add_argument("--masks", type=Path, metavar="MASKS.npz", help="MASKS.npz with 'masks': (T, H, W) bool subject masks for all T frames (one video only)")
     parser.add_argument("--first", type=Path, metavar="IMG", help="conditioning first image (for fidelity and CLIP-I against it)")
     parser.add_argument("--last", type=Path, metavar="IMG", help="conditioning last image")
@@ -87,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
     from .. import report, suite
 
     try:
+        if args.sample:
+            args.videos = [*args.videos, str(SAMPLE_VIDEO)]
+            args.masks = args.masks or (SAMPLE_MASKS if len(args.videos) == 1 else None)
+        if not args.videos:
+            raise ValueError("no VIDEO given: name one or more video files or image folders, or use --sample")
         metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
         options = suite.SuiteOptions(metrics=metrics, num_frames=args.num_frames, use_lpips=not args.no_lpips, batch_size=args.batch_size)
         if args.num_frames < 0:

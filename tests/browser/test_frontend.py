@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.hosts import PACK_DIR
 from fixtures.object_info import WORKFLOWS_DIR
 from fixtures.workflow_tiny import VIDEO, write_orbit_video
+
+SAMPLE = PACK_DIR / "circle_rotate" / "samples" / "demo4_ours.gif"
+"""A real Circle-Rotate orbit clip bundled with the pack (see its README); LoadVideo takes videos, not GIFs."""
 
 pytestmark = pytest.mark.server
 UI_FILES = sorted(WORKFLOWS_DIR.glob("*.json"))
@@ -54,8 +58,27 @@ def test_workflow_loads_without_missing_nodes_or_widget_errors(page, path: Path)
     assert page.errors == []
 
 
+def transcode_to_mp4(source: Path, target: Path) -> Path:
+    """Re-encode every frame of ``source`` (e.g. a GIF) as H.264 mp4 at its own frame rate."""
+    import av
+
+    with av.open(str(source)) as reader, av.open(str(target), "w") as writer:
+        video = reader.streams.video[0]
+        stream = writer.add_stream("libx264", rate=video.average_rate)
+        stream.width, stream.height, stream.pix_fmt = video.width, video.height, "yuv420p"
+        for frame in reader.decode(video):
+            image = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
+            writer.mux(stream.encode(image))
+        writer.mux(stream.encode())
+    return target
+
+
 def test_evaluate_video_runs_and_the_report_shows_table_and_plots(page, browser_server, tmp_path_factory) -> None:
-    write_orbit_video(browser_server.base_dir / "input" / VIDEO, frames=24, size=96)
+    target = browser_server.base_dir / "input" / VIDEO
+    if SAMPLE.is_file():
+        transcode_to_mp4(SAMPLE, target)
+    else:
+        write_orbit_video(target, frames=24, size=96)
     workflow = _read(WORKFLOWS_DIR / "circle_rotate_evaluate_video.json")
     assert page.evaluate(LOAD_AND_CHECK, workflow)["problems"] == []
     page.evaluate("""() => {

@@ -77,3 +77,10 @@ def test_a_file_that_is_not_a_diffusion_model_is_refused(comfy_host, tiny_models
     with pytest.raises(ValueError, match=r"low_noise_model 'not_a_model.safetensors' is not a diffusion model ComfyUI "
                        r"recognises"):
         load(comfy_host, tiny_models.high_expert, extra_files["lora"])
+
+
+def test_swapped_expert_files_are_warned_about(comfy_host, tiny_models, caplog) -> None:
+    with caplog.at_level("WARNING"):
+        load(comfy_host, tiny_models.low_expert, tiny_models.high_expert)
+    assert "high_noise_model 'wan2.2_i2v_low_noise_tiny.safetensors' looks like the low-noise expert" in caplog.text
+    assert "low_noise_model 'wan2.2_i2v_high_noise_tiny.safetensors' looks like the high-noise expert" in caplog.text

@@ -120,3 +120,16 @@ def test_registered_in_the_cli(tmp_path, disc):
     path, _, _ = disc
     assert main(["eval", str(path), "--metrics", "motion", "--output", str(tmp_path / "r.json")]) == 0
     assert json.loads((tmp_path / "r.json").read_text())["motion"]["pairs"] == 16
+
+
+def test_bundled_sample_runs_without_weights(tmp_path):
+    out = tmp_path / "sample.json"
+    assert _main(["--sample", "--metrics", "subject_drift,fidelity,orbit", "--no-lpips", "--output", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["video"].endswith("demo4_ours.gif") and result["errors"] == {}
+    assert result["repeated_frames"] == 15 and result["subject_drift"]["detection_rate"] == 1.0
+
+
+def test_no_video_at_all(capsys):
+    assert _main([]) == 2
+    assert "no VIDEO given" in capsys.readouterr().err

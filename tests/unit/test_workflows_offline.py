@@ -150,3 +150,13 @@ def test_shipped_files_are_what_the_builder_writes(path: Path) -> None:
     graph = build(path.stem)
     assert _read(path) == graph.ui(path.stem), "regenerate: .venv/bin/python tests/fixtures/build_workflows.py"
     assert _read(_api_twin(path)) == graph.api()
+
+
+def test_the_snapshots_alone_validate_every_workflow() -> None:
+    """What runs where ../shared is absent: core definitions from the snapshot only."""
+    from fixtures.object_info import CORE_SNAPSHOT, pack_object_info
+
+    info = {**_read(CORE_SNAPSHOT), **pack_object_info()}
+    for path in UI_FILES:
+        assert check_ui(_read(path), info) == [], path.name
+        assert check_api(_read(_api_twin(path)), info) == [], path.name
