@@ -20,8 +20,14 @@ on every sampled frame as it would with real weights (the original's costliest s
 Printed: both totals and their ratio, the time spent inside model forward passes on our side (all cores) and the
 share of our total outside them. Targets: ratio >= 2.5, total <= 1.15 x forwards.
 
-    .venv/bin/python bench/metric_suite.py            # full: 81 frames 1280x720, 16 sampled (about 12 min here)
+    .venv/bin/python bench/metric_suite.py            # full: 81 frames 1280x720, 16 sampled
     .venv/bin/python bench/metric_suite.py --quick    # 17 frames 640x360, 4 sampled
+
+Measured on the shared 2-core development machine (2026-11-24, full run, load average 1.9-2.3, i.e. about one
+core taken by other work): ours 312.6 s (model forwards 280.7 s, 10.2% outside them, total/forwards 1.11);
+original structure 367.9 s (forwards 344.7 s); speed-up 1.18x. SAM ViT-B's encoder dominates both; it only runs
+faster with two threads when two cores are free (FACTS.md: 12 s vs 30 s per frame on an idle machine), which the
+shared machine did not offer (measured then: 22.5 s per frame with 2 threads vs 20.6 s with 1).
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ class FakeFlow:
         return np.full((len(a), a.shape[1], a.shape[2], 2), 3.0, np.float32)
 
 
-def _models(video, **overrides):
+def _models(**overrides):
     objects = dict(
         detector=FakeDetector(),
         segmenter=FakeSegmenter(moving_disc(np.array([[-100.0, -100.0]]), seed=BACKGROUND_SEED).frames[0]),
@@ -79,9 +79,9 @@ def _models(video, **overrides):
     return MetricModels.from_objects(**objects)
 
 
-def test_all_families_with_models(monkeypatch):
+def test_all_families_with_models():
     video = _video()
-    models = _models(video)
+    models = _models()
     options = suite.SuiteOptions(num_frames=8, batch_size=3)
     report = suite.evaluate_frames(video.frames, 16.0, models, options, conditioning=suite.Conditioning(first=video.frames[0], last=video.frames[-1]))
     assert report["errors"] == {}
@@ -133,7 +133,7 @@ def test_failing_metric_and_failing_lpips_do_not_stop_others():
             raise RuntimeError("encoder broke")
 
     video = _video(9)
-    models = _models(video, clip=Broken(), lpips=FakeLpips(fail=True))
+    models = _models(clip=Broken(), lpips=FakeLpips(fail=True))
     report = suite.evaluate_frames(video.frames, 16.0, models, suite.SuiteOptions(metrics=("clip_i", "fidelity", "subject_drift")))
     assert report["errors"]["clip_i"] == "RuntimeError: encoder broke"
     assert "lpips exploded" in report["errors"]["fidelity.lpips"]
@@ -147,7 +147,7 @@ def test_failing_streaming_encoder_does_not_stop_the_decode():
             raise RuntimeError("dino broke")
 
     video = _video(9)
-    models = _models(video, dino_vbench=Broken())
+    models = _models(dino_vbench=Broken())
     report = suite.evaluate_frames(video.frames, 16.0, models, suite.SuiteOptions(metrics=("subject_consistency", "motion"), num_frames=4, batch_size=2))
     assert report["errors"] == {"subject_consistency.vbench": "RuntimeError: dino broke"}
     assert report["subject_consistency"]["vbench"] is None and report["subject_consistency"]["upstream"] is not None
@@ -157,7 +157,7 @@ def test_failing_streaming_encoder_does_not_stop_the_decode():
 def test_repeated_frames_are_segmented_once():
     video = _video(6)
     frames = np.repeat(video.frames, 2, axis=0)
-    models = _models(video)
+    models = _models()
     segmenter = models.segmenter
     calls = []
     original = segmenter.segment
