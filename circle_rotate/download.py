@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .weights import WeightFile, sha256_of
+from .weights import MODELS_DIR_ENV, WeightFile, default_models_dir, sha256_of
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 PART_SUFFIX = ".part"
@@ -43,15 +43,21 @@ class FileStatus:
 
 
 def models_dir_from(comfyui: str | Path | None, models_dir: str | Path | None) -> Path:
-    """The ``models/`` folder: ``models_dir`` if given, else ``<comfyui>/models``.
+    """The ``models/`` folder: ``models_dir`` if given, else ``<comfyui>/models``, else ``default_models_dir()``.
 
     Raises:
-        ValueError: if neither is given, or ``comfyui`` is not a ComfyUI checkout (no main.py).
+        ValueError: if none is given, or ``comfyui`` is not a ComfyUI checkout (no main.py).
     """
     if models_dir is not None:
         return Path(models_dir).expanduser()
     if comfyui is None:
-        raise ValueError("give --comfyui PATH (a ComfyUI checkout) or --models-dir DIR (its models folder).")
+        fallback = default_models_dir()
+        if fallback is not None:
+            return fallback
+        raise ValueError(
+            f"give --comfyui PATH (a ComfyUI checkout) or --models-dir DIR (its models folder), "
+            f"or set {MODELS_DIR_ENV} or COMFYUI_PATH."
+        )
     root = Path(comfyui).expanduser()
     if not (root / "main.py").is_file():
         raise ValueError(f"--comfyui {str(root)!r} is not a ComfyUI checkout (no main.py there); fix the path.")

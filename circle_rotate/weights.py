@@ -19,6 +19,8 @@ the other metrics. ``MetricModels.from_objects`` wraps already built models (tes
 
 from __future__ import annotations
 
+import os
+
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -189,6 +191,19 @@ def get_entry(key: str) -> WeightFile:
         raise KeyError(f"no model file {key!r} in the registry; known: {', '.join(REGISTRY)}") from None
 
 
+MODELS_DIR_ENV = "CIRCLE_ROTATE_MODELS_DIR"
+"""Environment variable naming the default models folder of the headless tools."""
+
+
+def default_models_dir() -> Path | None:
+    """The models folder used when none is given: ``$CIRCLE_ROTATE_MODELS_DIR``, else ``$COMFYUI_PATH/models``."""
+    if os.environ.get(MODELS_DIR_ENV):
+        return Path(os.environ[MODELS_DIR_ENV]).expanduser()
+    if os.environ.get("COMFYUI_PATH"):
+        return Path(os.environ["COMFYUI_PATH"]).expanduser() / "models"
+    return None
+
+
 def candidate_paths(entry: WeightFile, search_dirs: Iterable[str | Path]) -> list[Path]:
     """Where ``entry`` is looked for, in order: ``dir/folder/name`` then ``dir/name`` for each search dir."""
     paths: list[Path] = []
@@ -202,7 +217,9 @@ def candidate_paths(entry: WeightFile, search_dirs: Iterable[str | Path]) -> lis
 
 def missing_message(entry: WeightFile, tried: Sequence[Path], name: str | None = None) -> str:
     """The message of a missing file: which file (``name``, default the registry's), where it was looked for, how to get it."""
-    where = "; ".join(str(path) for path in tried) or "nowhere (no search directory was given)"
+    where = "; ".join(str(path) for path in tried) or (
+        f"nowhere (no models folder was given: pass --models-dir, or set {MODELS_DIR_ENV} or COMFYUI_PATH)"
+    )
     return (
         f"model file {name or entry.name!r} ({entry.description}) was not found; looked for: {where}. "
         f"Get it with `circle-rotate models download --what {entry.group} --models-dir <ComfyUI>/models` "

@@ -35,7 +35,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--metrics", default=METRICS_HELP, metavar="LIST", help=f"comma-separated metric families (default: all: {METRICS_HELP})")
     parser.add_argument("--no-lpips", action="store_true", help="skip LPIPS")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where the models run (default auto: CUDA when available)")
-    parser.add_argument("--models-dir", type=Path, metavar="DIR", help="folder holding the metric weight files (see models/README.md)")
+    parser.add_argument("--models-dir", type=Path, metavar="DIR", help="folder holding the metric weight files (see models/README.md); default $CIRCLE_ROTATE_MODELS_DIR, else $COMFYUI_PATH/models")
     parser.add_argument("--batch-size", type=int, default=8, metavar="N", help="frames per model call (default 8)")
     parser.add_argument("--output", type=Path, metavar="OUT.json", help="write the JSON report here (default: print it)")
     parser.add_argument("--csv", type=Path, metavar="OUT.csv", help="also write a CSV with one row per video")
@@ -79,9 +79,10 @@ def load_models(models_dir: Path | None, device: str, use_lpips: bool) -> Any:
     Raises:
         ValueError: an unknown or unavailable ``--device``.
     """
-    from ..weights import MetricModels
+    from ..weights import MetricModels, default_models_dir
 
     names = [name for name in MetricModels.NAMES if use_lpips or name != "lpips"]
+    models_dir = models_dir or default_models_dir()
     return MetricModels(search_dirs=[models_dir] if models_dir is not None else [], device=device, enabled=names)
 
 

@@ -121,3 +121,22 @@ def test_from_objects_serves_given_objects_and_disables_the_rest() -> None:
     models = MetricModels.from_objects(device="cpu", clip=sentinel)
     assert models.clip is sentinel
     assert models.get("detector") is None
+
+
+def test_default_models_dir_prefers_the_pack_variable_then_comfyui(monkeypatch, tmp_path) -> None:
+    from circle_rotate.weights import default_models_dir
+
+    monkeypatch.delenv("CIRCLE_ROTATE_MODELS_DIR", raising=False)
+    monkeypatch.delenv("COMFYUI_PATH", raising=False)
+    assert default_models_dir() is None
+    monkeypatch.setenv("COMFYUI_PATH", str(tmp_path / "ComfyUI"))
+    assert default_models_dir() == tmp_path / "ComfyUI" / "models"
+    monkeypatch.setenv("CIRCLE_ROTATE_MODELS_DIR", str(tmp_path / "weights"))
+    assert default_models_dir() == tmp_path / "weights"
+
+
+def test_missing_weight_without_a_folder_says_how_to_give_one(monkeypatch) -> None:
+    from circle_rotate.weights import MissingWeightError, find_weight
+
+    with pytest.raises(MissingWeightError, match="pass --models-dir, or set CIRCLE_ROTATE_MODELS_DIR or COMFYUI_PATH"):
+        find_weight("clip_vit_b32_openai", [])
