@@ -6,11 +6,18 @@ order they appear in the "Add Node" menu.
 
 from comfy_api.latest import io
 
-from . import conditioning, experts, lora, prompt, sampling
-from . import metrics, report
-from . import metric_models
+from . import conditioning, experts, lora, metric_models, metrics, prompt, report, sampling
 
 
 def all_nodes() -> list[type[io.ComfyNode]]:
     """Every node class of the pack."""
-    return [*prompt.NODES, *metric_models.NODES, *metrics.NODES, *report.NODES, *experts.NODES, *lora.NODES, *conditioning.NODES, *sampling.NODES]
+    return [
+        *experts.NODES,
+        *lora.NODES,
+        *prompt.NODES,
+        *conditioning.NODES,
+        *sampling.NODES,
+        *metric_models.NODES,
+        *metrics.NODES,
+        *report.NODES,
+    ]
