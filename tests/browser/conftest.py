@@ -64,7 +64,7 @@ def browser_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComfySe
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium (the system's) driven by Playwright."""
     _require_browser()
