@@ -36,7 +36,8 @@ def compute_clip_i(
 
     Returns:
         ``{"first_last", "global_avg", "global_avg_excl_first", "frame_acc", "first_vs_conditioning",
-        "last_vs_conditioning", "frames"}``.
+        "last_vs_conditioning", "frames", "to_first", "consecutive"}``; ``to_first`` lists cos(f_0, f_i) for
+        every frame and ``consecutive`` cos(f_i, f_{i+1}) for every pair (for plots).
 
     Raises:
         ValueError: fewer than 2 embeddings or mismatched dimensions.
@@ -45,14 +46,17 @@ def compute_clip_i(
     if f.ndim != 2 or len(f) < 2:
         raise ValueError(f"CLIP-I needs (N, D) embeddings with N >= 2, got shape {f.shape}: sample at least 2 frames")
     to_first = f @ f[0]
+    consecutive = np.sum(f[:-1] * f[1:], axis=1)
     result = {
         "first_last": float(to_first[-1]),
         "global_avg": float(to_first.mean()),
         "global_avg_excl_first": float(to_first[1:].mean()),
-        "frame_acc": float(np.sum(f[:-1] * f[1:], axis=1).mean()),
+        "frame_acc": float(consecutive.mean()),
         "first_vs_conditioning": None,
         "last_vs_conditioning": None,
         "frames": int(len(f)),
+        "to_first": [float(value) for value in to_first],
+        "consecutive": [float(value) for value in consecutive],
     }
     for key, conditioning, frame in (("first_vs_conditioning", conditioning_first, f[0]), ("last_vs_conditioning", conditioning_last, f[-1])):
         if conditioning is not None:

@@ -350,7 +350,9 @@ def compute_orbit(frames: np.ndarray, indices: np.ndarray, fps: float, horizonta
         ``backtracks``, ``yaw_track_deg`` (cumulative, one per analysed frame), ``parallax_track`` (one per step,
         None where a band lacked features), ``near_motion_px_per_frame``, ``far_motion_px_per_frame``,
         ``subject_motion_px_per_frame`` (median horizontal motion, input pixels per original frame, positive to
-        the right), ``focal_px`` (assumed, input pixels), ``horizontal_fov_deg``, ``repeated_frames``, ``steps``,
+        the right), ``focal_px`` (assumed, input pixels), ``horizontal_fov_deg``, ``repeated_sampled_frames``
+        (analysed frames identical to the previous one; the report's ``repeated_frames`` counts all frames),
+        ``steps``,
         ``valid_step_fraction`` (None when every frame repeats the first), ``thresholds``, ``notes``.
 
     Raises:
@@ -399,7 +401,7 @@ def compute_orbit(frames: np.ndarray, indices: np.ndarray, fps: float, horizonta
         "subject_motion_px_per_frame": _round(subject_rate / scale),
         "focal_px": _round(k[0, 0] / scale, 2),
         "horizontal_fov_deg": float(horizontal_fov_deg),
-        "repeated_frames": len(grays) - len(kept),
+        "repeated_sampled_frames": len(grays) - len(kept),
         "steps": len(steps),
         "valid_step_fraction": _round(len(valid) / len(steps)) if steps else None,
         "thresholds": {

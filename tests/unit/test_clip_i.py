@@ -22,6 +22,8 @@ def test_clip_i_matches_the_original_definitions():
     assert result["frame_acc"] == pytest.approx(np.mean([_cos(f[i], f[i + 1]) for i in range(15)]))
     assert result["global_avg"] > result["global_avg_excl_first"]  # frame 0's 1.0 inflates the original's value
     assert result["first_vs_conditioning"] is None and result["frames"] == 16
+    assert result["to_first"] == pytest.approx([_cos(f[0], x) for x in f])
+    assert result["consecutive"] == pytest.approx([_cos(f[i], f[i + 1]) for i in range(15)])
 
 
 def test_clip_i_against_conditioning_embeddings():

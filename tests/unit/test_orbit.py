@@ -87,7 +87,7 @@ def test_a_subject_turning_before_a_still_camera_is_not_an_orbit() -> None:
 
 def test_identical_frames_say_nothing_moves() -> None:
     result = _orbit(_clip("static", 0.0))
-    assert result["repeated_frames"] == N_FRAMES - 1 and result["valid_step_fraction"] is None
+    assert result["repeated_sampled_frames"] == N_FRAMES - 1 and result["valid_step_fraction"] is None
     assert len(result["notes"]) == 1 and result["notes"][0].startswith(f"all {N_FRAMES} frames repeat the first")
 
 
@@ -129,7 +129,7 @@ def test_angular_speed_cv_separates_constant_from_accelerating_orbits() -> None:
 def test_repeated_frames_are_skipped_and_the_call_holds() -> None:
     doubled = np.repeat(_clip("orbit_left", 30.0), 2, axis=0)
     result = compute_orbit(doubled, np.arange(len(doubled)), FPS, scenes.HFOV_DEG)
-    assert result["repeated_frames"] == N_FRAMES
+    assert result["repeated_sampled_frames"] == N_FRAMES
     assert result["direction"] == "left"
     assert result["yaw_deg"] == pytest.approx(30.0, rel=YAW_TOLERANCE)
     assert len(result["yaw_track_deg"]) == len(doubled) and result["yaw_track_deg"][-1] == result["yaw_track_deg"][-2]
