@@ -80,6 +80,14 @@ def tiny_models(comfy_host: ComfyHost) -> TinyModels:
     )
 
 
+@pytest.fixture(scope="session")
+def experts(comfy_host: ComfyHost, tiny_models: TinyModels) -> tuple:
+    """(high, low) tiny experts loaded by the pack's expert loader (nodes clone before patching, so shared)."""
+    return comfy_host.node("CircleRotateLoadExperts").execute(
+        high_noise_model=tiny_models.high_expert, low_noise_model=tiny_models.low_expert, weight_dtype="default"
+    )[:2]
+
+
 def random_conditioning(seed: int, length: int = 16) -> list:
     """CONDITIONING as the Wan text encoder returns it, from a seeded random tensor (no tiny UMT5 exists)."""
     generator = torch.Generator().manual_seed(seed)

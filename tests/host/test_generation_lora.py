@@ -13,13 +13,6 @@ from fixtures.tiny_models import tiny_expert_state_dict
 
 
 @pytest.fixture(scope="module")
-def experts(comfy_host, tiny_models):
-    return comfy_host.node("CircleRotateLoadExperts").execute(
-        high_noise_model=tiny_models.high_expert, low_noise_model=tiny_models.low_expert, weight_dtype="default"
-    )[:2]
-
-
-@pytest.fixture(scope="module")
 def sample(comfy_host):
     """Sample a fixed latent with a (high, low) pair: same seed, conditioning and settings every call."""
     latent = {"samples": torch.zeros(1, 16, 3, 8, 8)}

@@ -13,13 +13,6 @@ from fixtures.generation_graphs import conditioning
 
 
 @pytest.fixture(scope="module")
-def experts(comfy_host, tiny_models):
-    return comfy_host.node("CircleRotateLoadExperts").execute(
-        high_noise_model=tiny_models.high_expert, low_noise_model=tiny_models.low_expert, weight_dtype="default"
-    )[:2]
-
-
-@pytest.fixture(scope="module")
 def latent() -> dict:
     return {"samples": torch.zeros(1, 16, 3, 8, 8)}
 
