@@ -88,20 +88,21 @@ def build_report(clip: Any, results: Mapping[str, Any], errors: Mapping[str, str
     return report
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float (at any depth) replaced by None: strict JSON has no NaN/Infinity."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Mapping):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
 
 
 def to_json(reports: Sequence[dict]) -> str:
     """One report as an object, several as a list; strict JSON (non-finite numbers become null)."""
     payload = reports[0] if len(reports) == 1 else list(reports)
-    return json.dumps(_finite(payload), indent=2, allow_nan=False)
+    return json.dumps(finite(payload), indent=2, allow_nan=False)
 
 
 def write_json(reports: Sequence[dict], path: str | Path) -> None:
@@ -118,7 +119,7 @@ def flatten(report: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         if isinstance(value, Mapping):
             flat.update(flatten(value, f"{name}."))
         elif not isinstance(value, (list, tuple)):
-            flat[name] = _finite(value)
+            flat[name] = finite(value)
     return flat
 
 

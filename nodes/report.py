@@ -76,17 +76,6 @@ def merge_reports(reports: Sequence[Mapping[str, Any]], names: Sequence[str] | N
     return merged
 
 
-def _finite(value: Any) -> Any:
-    """``value`` with every non-finite float (at any depth) replaced by None: the browser's JSON has no NaN."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
-
-
 def table_rows(report: Mapping[str, Any]) -> list[dict]:
     """Scalar results of the metric families as ``{"family", "metric", "value"}`` rows (per-frame lists left out)."""
     rows = []
@@ -95,7 +84,7 @@ def table_rows(report: Mapping[str, Any]) -> list[dict]:
         if not isinstance(result, Mapping):
             continue
         for name, value in core_report.flatten(result).items():
-            rows.append({"family": family, "metric": name, "value": _finite(value)})
+            rows.append({"family": family, "metric": name, "value": core_report.finite(value)})
     return rows
 
 
@@ -190,7 +179,7 @@ class Report(io.ComfyNode):
             "files": files,
             "route": routes.ROUTE,
         }
-        return io.NodeOutput(merged, ui={"circle_rotate_report": [_finite(payload)]})
+        return io.NodeOutput(merged, ui={"circle_rotate_report": [core_report.finite(payload)]})
 
 
 def ab_rows(baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[dict]:
@@ -198,7 +187,7 @@ def ab_rows(baseline: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[d
     rows = []
     for metric, values in core_report.compare(baseline, candidate).items():
         if _family(metric) in core_report.FAMILIES:
-            rows.append({"metric": metric, **_finite(values)})
+            rows.append({"metric": metric, **core_report.finite(values)})
     return rows
 
 
@@ -247,7 +236,7 @@ class ABCompare(io.ComfyNode):
             core_report.write_csv([{**row, "label_a": label_a, "label_b": label_b} for row in rows] or [{}], path)
 
         files = _save(filename_prefix, "ab", write_json, write_csv)
-        return io.NodeOutput(ui={"circle_rotate_ab": [_finite({**comparison, "files": files, "route": routes.ROUTE})]})
+        return io.NodeOutput(ui={"circle_rotate_ab": [core_report.finite({**comparison, "files": files, "route": routes.ROUTE})]})
 
 
 routes.register()
