@@ -23,11 +23,15 @@ share of our total outside them. Targets: ratio >= 2.5, total <= 1.15 x forwards
     .venv/bin/python bench/metric_suite.py            # full: 81 frames 1280x720, 16 sampled
     .venv/bin/python bench/metric_suite.py --quick    # 17 frames 640x360, 4 sampled
 
-Measured on the shared 2-core development machine (2026-11-24, full run, load average 1.9-2.3, i.e. about one
-core taken by other work): ours 312.6 s (model forwards 280.7 s, 10.2% outside them, total/forwards 1.11);
-original structure 367.9 s (forwards 344.7 s); speed-up 1.18x. SAM ViT-B's encoder dominates both; it only runs
-faster with two threads when two cores are free (FACTS.md: 12 s vs 30 s per frame on an idle machine), which the
-shared machine did not offer (measured then: 22.5 s per frame with 2 threads vs 20.6 s with 1).
+Both sides run after one import of the libraries they share (``import_libraries``), so neither pays for it.
+
+Measured on the 2-core development machine (AMD EPYC, Zen 4; 2026-11-24, full run, idle apart from this
+benchmark): ours 131.5 s (model forwards 118.0 s, 10.3% outside them, total/forwards 1.114); original structure
+480.2 s (forwards 459.8 s); speed-up 3.65x. What makes the difference: SAM ViT-B's encoder runs its attention
+through ``metric_models/sam_attention.py`` (6.7 s per frame on two threads, against 12.6-14.9 s through
+segment-anything's own attention and about 29 s on the one thread the original's settings leave), and the
+Farneback pairs run two at a time (``metrics/flow.py``). An earlier run on the same machine while other jobs
+held about one core gave 1.18-1.26x, before those two changes.
 """
 
 from __future__ import annotations
@@ -96,6 +100,23 @@ def make_video(path: Path, frames: int, width: int, height: int) -> Path:
     centres = np.stack([width / 2 + 3 * (t - frames / 2), height / 2 + np.sin(t / 8) * height / 10], axis=1)
     video = moving_disc(centres, height=height, width=width, radius=height / 6)
     return write_video(video.frames, path, fps=16)
+
+
+def import_libraries() -> None:
+    """Import every library both sides use, before either is timed (a one-off cost of the process, not of a side).
+
+    ultralytics is imported through ``import_yolo``, which keeps the process's thread settings.
+    """
+    import cv2  # noqa: F401
+    import lpips  # noqa: F401
+    import open_clip  # noqa: F401
+    import segment_anything  # noqa: F401
+    import timm  # noqa: F401
+    import torchvision  # noqa: F401
+
+    from circle_rotate.metric_models.yolo_detector import import_yolo
+
+    import_yolo()
 
 
 def run_ours(path: Path, num_frames: int) -> tuple[float, float, dict]:
@@ -246,6 +267,7 @@ def main() -> None:
         args.frames, args.width, args.height, args.num_frames = 17, 640, 360, 4
     with tempfile.TemporaryDirectory() as folder:
         path = make_video(Path(folder) / "bench.mp4", args.frames, args.width, args.height)
+        import_libraries()
         print(f"video: {args.frames} frames {args.width}x{args.height}, {args.num_frames} sampled; {os.cpu_count()} cores")
         print(f"load average before ours: {os.getloadavg()[0]:.1f} (the machine is shared: other processes slow the multi-threaded side most)")
         ours, forwards, report = run_ours(path, args.num_frames)

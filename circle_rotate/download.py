@@ -74,8 +74,11 @@ def part_path(target: Path) -> Path:
     return target.with_name(target.name + PART_SUFFIX)
 
 
-def verify(path: Path, size: int | None, sha256: str | None) -> str:
-    """An empty string if ``path`` has ``size`` bytes and ``sha256`` (each checked where not None), else why not."""
+def verify(path: Path, size: int | None, sha256: str | None, sha256_prefix: str | None = None) -> str:
+    """An empty string if ``path`` has ``size`` bytes and ``sha256`` (each checked where not None), else why not.
+
+    Where no full ``sha256`` is given, a ``sha256_prefix`` (torch.hub's file-name convention) is checked instead.
+    """
     actual_size = path.stat().st_size
     if size is not None and actual_size != size:
         return f"size {actual_size} bytes, expected {size}"
@@ -83,6 +86,10 @@ def verify(path: Path, size: int | None, sha256: str | None) -> str:
         actual = sha256_of(path)
         if actual != sha256.lower():
             return f"sha256 {actual}, expected {sha256.lower()}"
+    elif sha256_prefix is not None:
+        actual = sha256_of(path)
+        if not actual.startswith(sha256_prefix.lower()):
+            return f"sha256 {actual}, expected one starting with {sha256_prefix.lower()} (the file name's hash prefix)"
     return ""
 
 
@@ -119,7 +126,7 @@ def download_file(entry: WeightFile, models_dir: str | Path, endpoint: str | Non
 
     target = target_path(entry, models_dir)
     if target.is_file():
-        problem = verify(target, entry.size_bytes, entry.sha256)
+        problem = verify(target, entry.size_bytes, entry.sha256, entry.sha256_prefix)
         if not problem:
             return FileStatus(entry, target, "present")
         return FileStatus(
@@ -139,7 +146,7 @@ def download_file(entry: WeightFile, models_dir: str | Path, endpoint: str | Non
     except Exception as error:  # network/HTTP/disk errors of any library: reported per file, the others go on
         kept = f" ({part.stat().st_size} bytes kept in {part.name}; the next run resumes)" if part.is_file() else ""
         return FileStatus(entry, target, "failed", f"download of {entry.url} failed: {type(error).__name__}: {error}{kept}")
-    problem = verify(part, size, sha256)
+    problem = verify(part, size, sha256, entry.sha256_prefix)
     if problem:
         part.unlink()
         return FileStatus(
@@ -147,7 +154,10 @@ def download_file(entry: WeightFile, models_dir: str | Path, endpoint: str | Non
             f"checksum check failed for {entry.name}: {problem}; the partial file was deleted, run the download again.",
         )
     os.replace(part, target)
-    return FileStatus(entry, target, "downloaded", "" if sha256 else "sha256 unverified (none known)")
+    if sha256:
+        return FileStatus(entry, target, "downloaded")
+    partly = f"only its sha256 prefix {entry.sha256_prefix} was checked" if entry.sha256_prefix else "sha256 unverified (none known)"
+    return FileStatus(entry, target, "downloaded", partly)
 
 
 def download(
@@ -177,7 +187,7 @@ def check(files: Iterable[WeightFile], models_dir: str | Path, hashes: bool = Tr
     for entry in files:
         target = target_path(entry, models_dir)
         if target.is_file():
-            problem = verify(target, entry.size_bytes, entry.sha256 if hashes else None)
+            problem = verify(target, entry.size_bytes, *((entry.sha256, entry.sha256_prefix) if hashes else (None, None)))
             status = "corrupt" if problem else "present"
             results.append(FileStatus(entry, target, status, problem))
         elif part_path(target).is_file():

@@ -204,7 +204,7 @@ def _drift(run: _Run, clip: video.Clip, plan: _Visitors, masks: np.ndarray | Non
         if masks is None:
             return None
     pairs = list(zip(clip.indices[:-1].tolist(), clip.indices[1:].tolist()))
-    flows = [plan.cache.magnitude(pair, clip.frames[i], clip.frames[i + 1]) for i, pair in enumerate(pairs)]
+    flows = plan.cache.magnitudes(pairs, [(clip.frames[i], clip.frames[i + 1]) for i in range(len(pairs))])
     return run.attempt("subject_drift", lambda: compute_drift(masks, clip.indices, clip.sampled_distinct_index, flows))
 
 
@@ -285,6 +285,8 @@ def _evaluate(
     conditioning = conditioning or Conditioning()
     plan = _plan(run, fps, estimated_total)
     clip = load(plan.all)
+    if plan.motion is not None:
+        plan.motion.finish()  # its flows must be in the cache before drift asks for them
     selected = _select_masks(masks, clip) if masks is not None and run.wants("subject_drift") else None
     steps: dict[str, Callable[[], dict | None]] = {
         "subject_drift": lambda: _drift(run, clip, plan, selected),

@@ -50,9 +50,13 @@ class WeightFile:
         approx_size: human-readable size (for the docs; not checked).
         hf_repo, hf_path, hf_revision: where it is on the Hugging Face Hub (None if it is not hosted there).
         url: the canonical download URL (the Hub URL when hosted there).
-        size_bytes: exact size, or None where it could not be verified here.
+        size_bytes: exact size, or None where no reliable record was found.
         sha256: hex digest, or None ("unverified"). For Hub-hosted LFS files the Hub's ETag is the sha256 and is
-            checked at download time even where this is None.
+            checked at download time even where this is None. The values given are those recorded alike by
+            several independent public projects (checksummed download scripts, manifests; gathered 2026-11-24
+            while the hubs were unreachable from here), none computed here.
+        sha256_prefix: where no full sha256 is known, the leading hex digits the digest must start with (torch.hub
+            names its files ``<name>-<first digits of the sha256>.pth`` and checks that prefix itself).
     """
 
     key: str
@@ -68,6 +72,7 @@ class WeightFile:
     hf_revision: str = "main"
     size_bytes: int | None = None
     sha256: str | None = None
+    sha256_prefix: str | None = None
 
 
 def _hub(key: str, name: str, folder: str, group: str, repo: str, path: str, **fields: object) -> WeightFile:
@@ -90,19 +95,23 @@ _ENTRIES = (
     _hub("wan22_i2v_high", "wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors", "diffusion_models",
          "generation", _COMFY_WAN22, "split_files/diffusion_models/wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors",
          description="Wan2.2 I2V A14B high-noise expert (the README's base model; same architecture)",
-         licence=_WAN_LICENCE, approx_size="14.3 GB"),
+         licence=_WAN_LICENCE, approx_size="14.3 GB", size_bytes=14294742832,
+         sha256="6122e79d55e0f235698d11d657f3b196c5273c830da00b2b013c5a048d5e6a42"),
     _hub("wan22_i2v_low", "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors", "diffusion_models",
          "generation", _COMFY_WAN22, "split_files/diffusion_models/wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors",
          description="Wan2.2 I2V A14B low-noise expert",
-         licence=_WAN_LICENCE, approx_size="14.3 GB"),
+         licence=_WAN_LICENCE, approx_size="14.3 GB", size_bytes=14294742832,
+         sha256="5471a457b6ac404202a5fbe6c11595a3d5641fc766b00f38763f72303fffc21e"),
     _hub("lightx2v_high", "wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors", "loras",
          "generation", _COMFY_WAN22, "split_files/loras/wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors",
          description="lightx2v 4-step distillation LoRA, high-noise expert (LoraLoaderModelOnly, strength 1.0)",
-         licence="Apache-2.0 (lightx2v)", approx_size="1.2 GB"),
+         licence="Apache-2.0 (lightx2v)", approx_size="1.2 GB", size_bytes=1226977424,
+         sha256="d176c808d6fc461999b68e321efcb7501b20b8c3797523ed0df14f7d1deff11e"),
     _hub("lightx2v_low", "wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors", "loras",
          "generation", _COMFY_WAN22, "split_files/loras/wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors",
          description="lightx2v 4-step distillation LoRA, low-noise expert",
-         licence="Apache-2.0 (lightx2v)", approx_size="1.2 GB"),
+         licence="Apache-2.0 (lightx2v)", approx_size="1.2 GB", size_bytes=1226977424,
+         sha256="024f21de095bc8fad9809ded3e9e49a2e170dcf27075da8145ba7d60d8aab7f9"),
     _hub("circle_rotate_high", "circle_rotate_h.safetensors", "loras", "generation",
          "jk1741391802/circle-rotate-lora", "circle_rotate_h.safetensors",
          description="Circle-Rotate LoRA for the high-noise expert (dual LoRA node)",
@@ -112,20 +121,25 @@ _ENTRIES = (
          description="Circle-Rotate LoRA for the low-noise expert (dual LoRA node)",
          licence="Apache-2.0 (Circle-Rotate)", approx_size="about 300 MB (rank 32; unverified)"),
     _hub("wan21_vae", "wan_2.1_vae.safetensors", "vae", "generation", _COMFY_WAN22, "split_files/vae/wan_2.1_vae.safetensors",
-         description="Wan2.1 VAE, used by Wan2.2 A14B (VAELoader)", licence=_WAN_LICENCE, approx_size="254 MB"),
+         description="Wan2.1 VAE, used by Wan2.2 A14B (VAELoader)", licence=_WAN_LICENCE, approx_size="254 MB", size_bytes=253815318,
+         sha256="2fc39d31359a4b0a64f55876d8ff7fa8d780956ae2cb13463b0223e15148976b"),
     _hub("umt5_xxl", "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "text_encoders", "generation",
          _COMFY_WAN21, "split_files/text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors",
          description="UMT5-XXL text encoder, fp8 (CLIPLoader type wan)", licence="Apache-2.0 (UMT5)",
-         approx_size="6.7 GB"),
+         approx_size="6.7 GB", size_bytes=6735906897,
+         sha256="c3355d30191f1f066b26d93fba017ae9809dce6c627dda5f6a66eaa651204f68"),
     _hub("yolov8n", "yolov8n.pt", "ultralytics/bbox", "metrics", "Ultralytics/YOLOv8", "yolov8n.pt",
-         description="YOLOv8n COCO detector: subject detection for subject drift "
-         "(Hub mirror unverified here; also https://github.com/ultralytics/assets/releases/download/v8.3.0/yolov8n.pt)",
+         description="YOLOv8n COCO detector: subject detection for subject drift (Ultralytics published two files "
+         "under this name, both usable; see models/README.md)",
          licence="AGPL-3.0 (Ultralytics)", approx_size="6.2 MB"),
-    _hub("sam_vit_b", "sam_vit_b_01ec64.pth", "sams", "metrics", "ybelkada/segment-anything",
-         "checkpoints/sam_vit_b_01ec64.pth",
-         description="Segment Anything ViT-B: box-prompted subject masks for subject drift "
-         "(Hub mirror unverified here; original https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth)",
-         licence="Apache-2.0 (Meta SAM)", approx_size="375 MB"),
+    WeightFile(
+        key="sam_vit_b", name="sam_vit_b_01ec64.pth", folder="sams", group="metrics",
+        description="Segment Anything ViT-B: box-prompted subject masks for subject drift (Meta's own download; "
+        "a Hub copy is at https://huggingface.co/ybelkada/segment-anything/resolve/main/checkpoints/sam_vit_b_01ec64.pth)",
+        licence="Apache-2.0 (Meta SAM)", approx_size="375 MB",
+        url="https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth", size_bytes=375042383,
+        sha256="ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912",
+    ),
     WeightFile(
         key="clip_vit_b32_openai", name="open_clip_vit_b32_openai.bin", folder="circle_rotate", group="metrics",
         description="CLIP ViT-B/32 OpenAI weights in open_clip format: CLIP-I", licence="MIT (OpenAI CLIP)",
@@ -143,13 +157,14 @@ _ENTRIES = (
         key="alexnet_lpips", name="alexnet-owt-7be5be79.pth", folder="circle_rotate", group="metrics",
         description="torchvision ImageNet AlexNet: the LPIPS backbone (fidelity); LPIPS' linear layers ship with "
         "the lpips package", licence="BSD-3-Clause (torchvision; trained on ImageNet)", approx_size="233 MB",
-        url="https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+        url="https://download.pytorch.org/models/alexnet-owt-7be5be79.pth", size_bytes=244408911,
+        sha256="7be5be791159472b1fbf3c69796f7cb30dca7ad8466c2df70058c37116cdee02",
     ),
     WeightFile(
         key="raft_large", name="raft_large_C_T_V2-1bb1363a.pth", folder="circle_rotate", group="metrics",
         description="torchvision RAFT large, Chairs+Things: VBench dynamic degree (motion)",
         licence="BSD-3-Clause (torchvision)", approx_size="21 MB",
-        url="https://download.pytorch.org/models/raft_large_C_T_V2-1bb1363a.pth",
+        url="https://download.pytorch.org/models/raft_large_C_T_V2-1bb1363a.pth", sha256_prefix="1bb1363a",
     ),
 )
 REGISTRY: dict[str, WeightFile] = {entry.key: entry for entry in _ENTRIES}

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     files = weights.entries(args.what)
     if args.action == "list":
         for entry in files:
-            sha = entry.sha256 or "unverified"
+            sha = entry.sha256 or (f"{entry.sha256_prefix}... (prefix only)" if entry.sha256_prefix else "unverified")
             print(f"{entry.folder}/{entry.name}\t{entry.approx_size}\t{entry.licence}\t{entry.url}\tsha256 {sha}")
         return 0
     try:

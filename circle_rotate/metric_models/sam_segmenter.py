@@ -11,10 +11,15 @@ evaluation's time) runs on ``batch_size`` frames at once (default 1 on CPU, wher
 and 4 on CUDA). The prompt encoder and mask decoder stay per frame:
 ``MaskDecoder`` repeats one image embedding for all prompts of a call, so it cannot take one prompt per image
 of a batch, and both are tiny next to the encoder.
+
+Attention: by default the encoder's attention runs through ``sam_attention.fused_attention`` (the same function
+through a fused kernel and a reused position-bias buffer; about 2x faster on CPU, equal to segment-anything up to
+float32 rounding). ``fused_attention=False`` runs segment-anything's own code, bit-identical to ``SamPredictor``.
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +33,20 @@ from .protocols import Detection
 class SamSegmenter:
     """SubjectSegmenter: the best of SAM's three box-prompted masks per frame."""
 
-    def __init__(self, sam: Any, device: str = "auto", batch_size: int | None = None) -> None:
+    def __init__(
+        self, sam: Any, device: str = "auto", batch_size: int | None = None, fused_attention: bool = True
+    ) -> None:
         """Args:
             sam: a ``segment_anything.modeling.Sam`` (any size; ``vit_b`` for the metric suite).
             device: "auto", "cpu", "cuda" or "cuda:N".
             batch_size: frames per image-encoder pass; default 1 on CPU, 4 on CUDA. ViT-B's global-attention
                 blocks at 1024x1024 hold 12 x 4096 x 4096 attention maps per frame: a batch of 4 peaked above
                 10 GB on CPU here (killed for memory) while CPU throughput gains nothing from batching.
+            fused_attention: run the encoder's attention through ``sam_attention.fused_attention`` during
+                ``segment`` (the model is restored afterwards); False keeps segment-anything's own attention.
         """
         self.device = resolve_device(device)
+        self.fused_attention = bool(fused_attention)
         self.sam = sam.to(self.device).eval()
         self.batch_size = int(batch_size) if batch_size is not None else (1 if self.device == "cpu" else 4)
 
@@ -78,7 +88,7 @@ class SamSegmenter:
         todo = [index for index, box in enumerate(boxes) if box is not None]
         transform = ResizeLongestSide(self.sam.image_encoder.img_size)
         original_size = tuple(frames.shape[1:3])
-        with torch.inference_mode():
+        with torch.inference_mode(), self._attention():
             for start in range(0, len(todo), self.batch_size):
                 chunk = todo[start : start + self.batch_size]
                 resized = [transform.apply_image(frames[index]) for index in chunk]
@@ -89,6 +99,14 @@ class SamSegmenter:
                     box = transform.apply_boxes(np.asarray([boxes[index].box_xyxy], dtype=np.float64), original_size)
                     masks[index] = self._decode(embeddings[row : row + 1], box, input_size, original_size)
         return masks
+
+    def _attention(self) -> Any:
+        """The context the image encoder runs in: fused attention, or segment-anything's own."""
+        if not self.fused_attention:
+            return nullcontext()
+        from .sam_attention import fused_attention
+
+        return fused_attention(self.sam.image_encoder)
 
     def _decode(self, embedding: Any, box: np.ndarray, input_size: tuple, original_size: tuple) -> np.ndarray:
         """The best-scoring mask of one frame from its image embedding and its (resized) box."""

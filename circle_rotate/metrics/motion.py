@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..metric_models.protocols import OpticalFlow
-from .flow import FlowCache, farneback_magnitude, to_gray
+from .flow import FlowCache, PairWorkers, farneback_magnitude, to_gray
 
 FRAME_DIFF_THRESHOLD = 10
 VBENCH_TOP_FRACTION = 0.05
@@ -31,31 +31,55 @@ VBENCH_TOP_FRACTION = 0.05
 class UpstreamMotion:
     """Frame visitor accumulating the original's motion statistics over every consecutive pair.
 
+    The pairs run on a few threads while the video streams (``flow.PairWorkers``); :meth:`result` waits for them.
+
     Args:
         cache: where to offer each pair's flow magnitude (so drift can reuse it), or None.
+        workers: threads for the pairs (default: the machine's cores, at most 8).
     """
 
-    def __init__(self, cache: FlowCache | None = None) -> None:
+    def __init__(self, cache: FlowCache | None = None, workers: int | None = None) -> None:
         self.cache = cache
         self.magnitudes: list[float] = []
         self.diff_ratios: list[float] = []
         self._previous: tuple[int, np.ndarray] | None = None
+        self._workers = PairWorkers(workers)
+        self._finished = False
 
     def visit(self, index: int, frame: np.ndarray) -> None:
         gray = to_gray(frame)
         if self._previous is not None:
             previous_index, previous = self._previous
-            magnitude = farneback_magnitude(previous, gray)
-            self.magnitudes.append(float(magnitude.mean()))
-            diff = np.abs(gray.astype(np.int16) - previous.astype(np.int16))
-            self.diff_ratios.append(float((diff > FRAME_DIFF_THRESHOLD).mean()))
-            if self.cache is not None:
-                self.cache.offer((previous_index, index), magnitude)
+            self._collect(self._workers.submit(self._pair, (previous_index, index), previous, gray))
         self._previous = (index, gray)
+
+    def _pair(self, pair: tuple[int, int], previous: np.ndarray, gray: np.ndarray) -> tuple:
+        """(pair, mean flow magnitude, frame-difference ratio, the magnitude if the cache keeps this pair)."""
+        magnitude = farneback_magnitude(previous, gray)
+        diff = np.abs(gray.astype(np.int16) - previous.astype(np.int16))
+        kept = magnitude if self.cache is not None and pair in self.cache.keep else None
+        return pair, float(magnitude.mean()), float((diff > FRAME_DIFF_THRESHOLD).mean()), kept
+
+    def _collect(self, results: list[tuple]) -> None:
+        for pair, magnitude_mean, diff_ratio, magnitude in results:
+            self.magnitudes.append(magnitude_mean)
+            self.diff_ratios.append(diff_ratio)
+            if magnitude is not None:
+                self.cache.offer(pair, magnitude)
+
+    def finish(self) -> None:
+        """Wait for the pairs still running and take their results (and offer their flows to the cache).
+
+        Call it once the last frame was visited; no frame may be visited after it. Raises what a pair raised.
+        """
+        if not self._finished:
+            self._finished = True
+            self._collect(self._workers.finish())
 
     def result(self) -> dict:
         """``{"motion_magnitude": px/frame, "frame_diff_ratio": [0, 1], "pairs": n}``; 0.0 with fewer than 2 frames
-        (as the original)."""
+        (as the original). Calls :meth:`finish` first."""
+        self.finish()
         return {
             "motion_magnitude": float(np.mean(self.magnitudes)) if self.magnitudes else 0.0,
             "frame_diff_ratio": float(np.mean(self.diff_ratios)) if self.diff_ratios else 0.0,

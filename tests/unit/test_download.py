@@ -238,3 +238,25 @@ def test_lfs_redirect_downloads_from_cdn_without_the_token(hub: type[HubHandler]
     assert (tmp_path / "diffusion_models" / "big.lfs").read_bytes() == body
     assert ("HEAD", "/org/repo/resolve/main/big.lfs", "Bearer hf_secret") in hub.log
     assert ("CDN", "/cdn/org/repo/resolve/main/big.lfs", None) in hub.log
+
+
+def test_a_torch_hub_hash_prefix_is_checked_where_no_full_sha256_is_known(hub: type[HubHandler], tmp_path: Path) -> None:
+    body = b"raft" * 500
+    digest = hashlib.sha256(body).hexdigest()
+    hub.files["/models/raft.pth"] = body
+
+    def entry(prefix: str, name: str) -> WeightFile:
+        return WeightFile(
+            key=name, name=name, folder="circle_rotate", group="metrics", description="t", licence="t",
+            approx_size="2 kB", url=f"{hub.endpoint}/models/raft.pth", sha256_prefix=prefix,
+        )
+
+    good = download.download_file(entry(digest[:8], "good.pth"), tmp_path)
+    bad = download.download_file(entry("00000000", "bad.pth"), tmp_path)
+
+    assert good.status == "downloaded" and f"prefix {digest[:8]}" in good.message
+    assert bad.status == "failed" and "starting with 00000000" in bad.message
+    assert not (tmp_path / "circle_rotate" / "bad.pth").exists()
+    assert [result.status for result in download.check([entry(digest[:8], "good.pth")], tmp_path)] == ["present"]
+    (tmp_path / "circle_rotate" / "good.pth").write_bytes(body[:-1] + b"!")
+    assert [result.status for result in download.check([entry(digest[:8], "good.pth")], tmp_path)] == ["corrupt"]

@@ -44,11 +44,28 @@ def test_visitor_offers_only_kept_pairs_to_the_cache():
     visitor = UpstreamMotion(cache)
     for i, frame in enumerate(frames):
         visitor.visit(i, frame)
+    visitor.finish()
     shared = cache.magnitude((1, 2), frames[1], frames[2])
     assert cache.computed == 0  # reused, not recomputed
     np.testing.assert_array_equal(shared, farneback_magnitude(to_gray(frames[1]), to_gray(frames[2])))
     cache.magnitude((0, 3), frames[0], frames[3])
     assert cache.computed == 1
+
+
+def test_threaded_pairs_give_the_serial_result_in_order():
+    frames = np.concatenate([shifted_texture(6, dx=1, dy=0), shifted_texture(6, dx=0, dy=3)])
+    results = []
+    for workers in (1, 3):
+        visitor = UpstreamMotion(FlowCache(keep={(2, 3), (8, 9)}), workers=workers)
+        for i, frame in enumerate(frames):
+            visitor.visit(i, frame)
+        results.append((visitor.result(), visitor.magnitudes, visitor.diff_ratios, visitor.cache))
+    (serial, serial_magnitudes, serial_ratios, serial_cache), (threaded, magnitudes, ratios, cache) = results
+    assert threaded == serial and threaded["pairs"] == 11
+    assert magnitudes == serial_magnitudes and ratios == serial_ratios
+    assert magnitudes[7] > 2 * magnitudes[2]  # the second half moves 3 px per frame, the first 1 px: order matters
+    for pair in ((2, 3), (8, 9)):
+        np.testing.assert_array_equal(cache._store[pair], serial_cache._store[pair])
 
 
 @pytest.mark.parametrize("fps,stride", [(16, 2), (8, 1), (30, 4), (24, 3), (2, 1)])

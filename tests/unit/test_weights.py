@@ -140,3 +140,19 @@ def test_missing_weight_without_a_folder_says_how_to_give_one(monkeypatch) -> No
 
     with pytest.raises(MissingWeightError, match="pass --models-dir, or set CIRCLE_ROTATE_MODELS_DIR or COMFYUI_PATH"):
         find_weight("clip_vit_b32_openai", [])
+
+
+def test_checksums_are_well_formed_listed_in_the_readme_and_agree_with_torch_hub_names() -> None:
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    for entry in weights.entries():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{entry.name}` |"))
+        if entry.sha256:
+            assert re.fullmatch("[0-9a-f]{64}", entry.sha256), entry.key
+            assert entry.sha256 in row and str(entry.size_bytes) in row, entry.key
+        else:
+            assert "unverified" in row or f"prefix `{entry.sha256_prefix}`" in row, entry.key
+        hub_name = re.search(r"-([0-9a-f]{8,})\.pth$", entry.name)
+        if entry.url.startswith("https://download.pytorch.org/") and hub_name:
+            assert (entry.sha256 or entry.sha256_prefix or "").startswith(hub_name.group(1)), entry.key

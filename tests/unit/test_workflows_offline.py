@@ -23,7 +23,7 @@ LOADER_TYPES = {
     "LoraLoaderModelOnly",
 }
 MODEL_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin")
-HOSTS = ("https://huggingface.co/", "https://download.pytorch.org/")
+HOSTS = ("https://huggingface.co/", "https://download.pytorch.org/", "https://dl.fbaipublicfiles.com/")  # Hub, torchvision, Meta
 FOLDERS = ("diffusion_models", "loras", "vae", "text_encoders", "ultralytics_bbox", "sams", "circle_rotate")
 
 
