@@ -5,6 +5,8 @@
 # its runtime dependencies and test extras, and a ComfyUI host for the host tests:
 #   - $COMFYUI_PATH if set, else <cache>/circle-rotate/ComfyUI (cloned at $COMFYUI_REF when missing and
 #     GitHub is reachable; otherwise the host tests skip and say how to enable them);
+#   - the ComfyUI-GGUF pack at $COMFYUI_GGUF_PATH or <cache>/circle-rotate/ComfyUI-GGUF (cloned when missing and
+#     GitHub is reachable) for the test that feeds a GGUF-loaded expert to the LoRA node;
 #   - optionally the legacy 0.3.64 host at <cache>/circle-rotate/ComfyUI-0.3.64 with its own small venv
 #     layered over the main one (only its differing pins are installed there).
 # <cache> is $XDG_CACHE_HOME or ~/.cache.
@@ -21,6 +23,9 @@ legacy_host="${COMFYUI_LEGACY_PATH:-$cache/ComfyUI-0.3.64}"
 legacy_venv="${COMFYUI_LEGACY_VENV:-$cache/venv-0.3.64}"
 comfyui_repo="${COMFYUI_REPO:-https://github.com/comfyanonymous/ComfyUI.git}"
 comfyui_ref="${COMFYUI_REF:-v0.8.0}"
+gguf_pack="${COMFYUI_GGUF_PATH:-$cache/ComfyUI-GGUF}"
+gguf_pack_repo="${COMFYUI_GGUF_REPO:-https://github.com/city96/ComfyUI-GGUF.git}"
+gguf_pack_ref="${COMFYUI_GGUF_REF:-main}"
 
 say() { printf '[setup] %s\n' "$*"; }
 
@@ -47,6 +52,15 @@ if [[ ! -f "$host/main.py" && -z "${COMFYUI_PATH:-}" ]]; then
         rm -rf "$host"
         say "could not clone ComfyUI (no network to GitHub?). Host tests will be skipped."
         say "To enable them, put a ComfyUI 0.8.0 checkout at $host or set COMFYUI_PATH, then run this again."
+    fi
+fi
+
+if [[ ! -f "$gguf_pack/nodes.py" && -z "${COMFYUI_GGUF_PATH:-}" ]]; then
+    say "no ComfyUI-GGUF at $gguf_pack: cloning $gguf_pack_repo at $gguf_pack_ref"
+    if ! git clone -q --depth 1 --branch "$gguf_pack_ref" "$gguf_pack_repo" "$gguf_pack" 2>/dev/null; then
+        rm -rf "$gguf_pack"
+        say "could not clone ComfyUI-GGUF (no network to GitHub?). The GGUF LoRA host tests will be skipped."
+        say "To enable them, put a ComfyUI-GGUF checkout at $gguf_pack or set COMFYUI_GGUF_PATH, then run this again."
     fi
 fi
 

@@ -82,6 +82,7 @@ def fused_attention(image_encoder: Any, workspace: AttentionWorkspace | None = N
     """
     workspace = workspace if workspace is not None else AttentionWorkspace()
     switched = [module for module in image_encoder.modules() if isinstance(module, Attention)]
+    previous = {id(module): module.__dict__.get("forward") for module in switched}
     try:
         for module in switched:
             module.forward = lambda x, module=module: rel_pos_attention(module, x, workspace)
@@ -89,4 +90,6 @@ def fused_attention(image_encoder: Any, workspace: AttentionWorkspace | None = N
     finally:
         for module in switched:
             module.__dict__.pop("forward", None)
+            if previous[id(module)] is not None:
+                module.forward = previous[id(module)]
         workspace.clear()
