@@ -29,6 +29,21 @@ gguf_pack_ref="${COMFYUI_GGUF_REF:-main}"
 
 say() { printf '[setup] %s\n' "$*"; }
 
+# clone_missing WHAT DEST MARKER REPO REF EXPLICIT ENV_NAME TESTS: clone REPO at REF into DEST unless DEST/MARKER
+# exists or the user named the folder (EXPLICIT, the value of ENV_NAME); without GitHub, say which TESTS skip.
+clone_missing() {
+    local what="$1" dest="$2" marker="$3" repo_url="$4" ref="$5" explicit="$6" env_name="$7" tests="$8"
+    if [[ -f "$dest/$marker" || -n "$explicit" ]]; then
+        return 0
+    fi
+    say "no $what at $dest: cloning $repo_url at $ref"
+    if ! git clone -q --depth 1 --branch "$ref" "$repo_url" "$dest" 2>/dev/null; then
+        rm -rf "$dest"
+        say "could not clone $what (no network to GitHub?). $tests will be skipped."
+        say "To enable them, put a $what checkout at $dest or set $env_name, then run this again."
+    fi
+}
+
 if [[ ! -x "$venv/bin/python" ]]; then
     say "creating virtual environment $venv"
     "$python_bin" -m venv "$venv"
@@ -46,23 +61,10 @@ say "installing torch $torch_version / torchvision $torchvision_version"
 say "installing the pack (editable) with test extras"
 "$py" -m pip install -q -c "$constraints" -e "$repo[test]"
 
-if [[ ! -f "$host/main.py" && -z "${COMFYUI_PATH:-}" ]]; then
-    say "no ComfyUI host at $host: cloning $comfyui_repo at $comfyui_ref"
-    if ! git clone -q --depth 1 --branch "$comfyui_ref" "$comfyui_repo" "$host" 2>/dev/null; then
-        rm -rf "$host"
-        say "could not clone ComfyUI (no network to GitHub?). Host tests will be skipped."
-        say "To enable them, put a ComfyUI 0.8.0 checkout at $host or set COMFYUI_PATH, then run this again."
-    fi
-fi
-
-if [[ ! -f "$gguf_pack/nodes.py" && -z "${COMFYUI_GGUF_PATH:-}" ]]; then
-    say "no ComfyUI-GGUF at $gguf_pack: cloning $gguf_pack_repo at $gguf_pack_ref"
-    if ! git clone -q --depth 1 --branch "$gguf_pack_ref" "$gguf_pack_repo" "$gguf_pack" 2>/dev/null; then
-        rm -rf "$gguf_pack"
-        say "could not clone ComfyUI-GGUF (no network to GitHub?). The GGUF LoRA host tests will be skipped."
-        say "To enable them, put a ComfyUI-GGUF checkout at $gguf_pack or set COMFYUI_GGUF_PATH, then run this again."
-    fi
-fi
+clone_missing "ComfyUI 0.8.0" "$host" main.py "$comfyui_repo" "$comfyui_ref" "${COMFYUI_PATH:-}" COMFYUI_PATH \
+    "Host tests"
+clone_missing "ComfyUI-GGUF" "$gguf_pack" nodes.py "$gguf_pack_repo" "$gguf_pack_ref" "${COMFYUI_GGUF_PATH:-}" \
+    COMFYUI_GGUF_PATH "The GGUF LoRA host tests"
 
 if [[ -f "$host/requirements.txt" ]]; then
     say "installing ComfyUI host requirements from $host"
