@@ -26,8 +26,9 @@ share of our total outside them. Targets: ratio >= 2.5, total <= 1.15 x forwards
 Both sides run after one import of the libraries they share (``import_libraries``), so neither pays for it.
 
 Measured on the 2-core development machine (AMD EPYC, Zen 4; 2026-11-24, full run, idle apart from this
-benchmark): ours 131.5 s (model forwards 118.0 s, 10.3% outside them, total/forwards 1.114); original structure
-480.2 s (forwards 459.8 s); speed-up 3.65x. What makes the difference: SAM ViT-B's encoder runs its attention
+benchmark), two full runs: ours 131.5 s and 127.1 s (model forwards 118.0 s and 114.9 s; total/forwards 1.114
+and 1.106); original structure 480.2 s and 388.4 s (forwards 459.8 s and 368.4 s); speed-up 3.65x and 3.06x. The
+original side varies most: its single-threaded SAM took 23-29 s per frame across runs. What makes the difference: SAM ViT-B's encoder runs its attention
 through ``metric_models/sam_attention.py`` (6.7 s per frame on two threads, against 12.6-14.9 s through
 segment-anything's own attention and about 29 s on the one thread the original's settings leave), and the
 Farneback pairs run two at a time (``metrics/flow.py``). An earlier run on the same machine while other jobs
