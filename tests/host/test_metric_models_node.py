@@ -66,6 +66,14 @@ def test_detector_options_reach_the_bundle(comfy_host) -> None:
     assert bundle.options["detector"] == {"rule": "upstream", "classes": None, "min_confidence": 0.3}
 
 
+@pytest.mark.parametrize(("choice", "fused"), [("fused", True), ("segment-anything", False)])
+def test_sam_attention_choice_reaches_the_segmenter_options(comfy_host, choice: str, fused: bool) -> None:
+    default = next(item.default for item in comfy_host.node(NODE_ID).define_schema().inputs if item.id == "sam_attention")
+    assert default == "fused"
+    bundle, _ = run_node(comfy_host, device="cpu", sam_attention=choice)
+    assert bundle.options["segmenter"] == {"fused_attention": fused}
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is missing")
 def test_cuda_without_gpu_is_a_clear_error(comfy_host) -> None:
     with pytest.raises(ValueError, match="Metric Models: device 'cuda'.*CUDA is not available"):

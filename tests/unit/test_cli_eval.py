@@ -133,3 +133,22 @@ def test_bundled_sample_runs_without_weights(tmp_path):
 def test_no_video_at_all(capsys):
     assert _main([]) == 2
     assert "no VIDEO given" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argument", "fused"), [([], True), (["--sam-attention", "segment-anything"], False)])
+def test_sam_attention_option_reaches_the_segmenter(monkeypatch, tmp_path, disc, argument, fused):
+    from circle_rotate.commands import eval as eval_command
+
+    bundles = []
+    original = eval_command.load_models
+    monkeypatch.setattr(eval_command, "load_models", lambda *args: bundles.append(original(*args)) or bundles[-1])
+    assert _main([str(disc[0]), "--metrics", "motion", "--output", str(tmp_path / "out.json"), *argument]) == 0
+    assert bundles[0].options["segmenter"] == {"fused_attention": fused}
+
+
+def test_the_segmenter_is_built_with_the_bundle_options():
+    from circle_rotate import weights
+    from fixtures.tiny_sam import tiny_sam
+
+    assert weights._wrap("segmenter", tiny_sam(), "cpu", {"fused_attention": False}).fused_attention is False
+    assert weights._wrap("segmenter", tiny_sam(), "cpu", {}).fused_attention is True
