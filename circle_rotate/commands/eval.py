@@ -34,6 +34,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--num-frames", type=int, default=16, metavar="N", help="frames sampled by linspace as the original (0 = all; default 16)")
     parser.add_argument("--metrics", default=METRICS_HELP, metavar="LIST", help=f"comma-separated metric families (default: all: {METRICS_HELP})")
     parser.add_argument("--no-lpips", action="store_true", help="skip LPIPS")
+    parser.add_argument(
+        "--no-raft", action="store_true",
+        help="skip VBench's RAFT dynamic degree even when the RAFT weights are present (on CPU it takes about 17 s "
+        "per 1280x720 frame pair, 11 minutes for 81 frames at 16 fps)",
+    )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where the models run (default auto: CUDA when available)")
     parser.add_argument("--models-dir", type=Path, metavar="DIR", help="folder holding the metric weight files (see models/README.md); default $CIRCLE_ROTATE_MODELS_DIR, else $COMFYUI_PATH/models")
     parser.add_argument("--batch-size", type=int, default=8, metavar="N", help="frames per model call (default 8)")
@@ -78,16 +83,20 @@ def read_image(path: Path, option: str) -> np.ndarray:
         raise ValueError(f"{option} '{path}' is not a readable image ({error})") from error
 
 
-def load_models(models_dir: Path | None, device: str, use_lpips: bool, sam_attention: str = "fused") -> Any:
-    """The lazily loading metric model bundle (``circle_rotate.weights.MetricModels``) for ``--models-dir``;
-    ``sam_attention`` is "fused" or "segment-anything" (``SamSegmenter``'s ``fused_attention``).
+def load_models(
+    models_dir: Path | None, device: str, skip: frozenset[str] = frozenset(), sam_attention: str = "fused"
+) -> Any:
+    """The lazily loading metric model bundle (``circle_rotate.weights.MetricModels``) for ``--models-dir``.
+
+    ``skip`` names bundle attributes not to offer (e.g. "lpips", "raft"); ``sam_attention`` is "fused" or
+    "segment-anything" (``SamSegmenter``'s ``fused_attention``).
 
     Raises:
         ValueError: an unknown or unavailable ``--device``.
     """
     from ..weights import MetricModels, default_models_dir
 
-    names = [name for name in MetricModels.NAMES if use_lpips or name != "lpips"]
+    names = [name for name in MetricModels.NAMES if name not in skip]
     models_dir = models_dir or default_models_dir()
     return MetricModels(
         search_dirs=[models_dir] if models_dir is not None else [], device=device, enabled=names,
@@ -116,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
             first=read_image(args.first, "--first") if args.first else None,
             last=read_image(args.last, "--last") if args.last else None,
         )
-        models = load_models(args.models_dir, args.device, not args.no_lpips, args.sam_attention)
+        skip = frozenset(name for name, off in (("lpips", args.no_lpips), ("raft", args.no_raft)) if off)
+        models = load_models(args.models_dir, args.device, skip, args.sam_attention)
         reports = [suite.evaluate_file(video, models, options, masks, conditioning) for video in args.videos]
     except ValueError as error:
         print(f"circle-rotate eval: {error}", file=sys.stderr)

@@ -141,7 +141,7 @@ def test_sam_attention_option_reaches_the_segmenter(monkeypatch, tmp_path, disc,
 
     bundles = []
     original = eval_command.load_models
-    monkeypatch.setattr(eval_command, "load_models", lambda *args: bundles.append(original(*args)) or bundles[-1])
+    monkeypatch.setattr(eval_command, "load_models", lambda *args, **kwargs: bundles.append(original(*args, **kwargs)) or bundles[-1])
     assert _main([str(disc[0]), "--metrics", "motion", "--output", str(tmp_path / "out.json"), *argument]) == 0
     assert bundles[0].options["segmenter"] == {"fused_attention": fused}
 
@@ -152,3 +152,11 @@ def test_the_segmenter_is_built_with_the_bundle_options():
 
     assert weights._wrap("segmenter", tiny_sam(), "cpu", {"fused_attention": False}).fused_attention is False
     assert weights._wrap("segmenter", tiny_sam(), "cpu", {}).fused_attention is True
+
+
+def test_no_raft_leaves_raft_out_and_says_so(tmp_path, disc):
+    out = tmp_path / "out.json"
+    assert _main([str(disc[0]), "--metrics", "motion", "--no-raft", "--output", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["motion"]["vbench_dynamic_degree"] is None and report["motion"]["pairs"] == 16
+    assert "not enabled" in report["errors"]["motion.vbench_dynamic_degree"]
