@@ -407,7 +407,7 @@ class MetricModels:
 
     @classmethod
     def from_objects(cls, device: str = "cpu", **objects: Any) -> MetricModels:
-        """A bundle of already built protocol objects (e.g. wrappers' ``from_model``); the others are disabled."""
+        """A bundle of already built protocol objects (e.g. wrappers built around random-initialised models); the others are disabled."""
         return cls(device=device, enabled=(), objects=objects)
 
     def _check_name(self, name: str) -> None:

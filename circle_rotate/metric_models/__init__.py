@@ -8,9 +8,9 @@
 - ``lpips_distance.LpipsDistance`` (PerceptualDistance): LPIPS AlexNet.
 - ``raft_flow.RaftFlow`` (OpticalFlow): torchvision RAFT.
 
-Each wrapper has ``from_file`` (real weights; used through ``circle_rotate.weights``) and ``from_model``
-(any already built model, e.g. random-initialised for tests and benchmarks); ``random_init`` builds them all
-offline. ``device.resolve_device`` picks CUDA when available, else CPU; ``frames`` checks the input batches.
+Each wrapper is built around an already loaded model, ``Wrapper(model, device=..., **options)`` (any model of
+the architecture, e.g. random-initialised for tests and benchmarks: ``random_init`` builds them all offline), or
+from a weight file with ``Wrapper.from_file`` (used through ``circle_rotate.weights``). ``device.resolve_device`` picks CUDA when available, else CPU; ``frames`` checks the input batches.
 Heavy libraries are imported inside functions only (``sam_attention`` imports torch and segment-anything at
 module level, so it is itself imported only inside ``SamSegmenter.segment``).
 """

@@ -59,11 +59,6 @@ class ClipEncoder:
         """An encoder on the weights in ``path``."""
         return cls(cls.load_model(path), device=device, **options)
 
-    @classmethod
-    def from_model(cls, model: Any, device: str = "auto", **options: Any) -> ClipEncoder:
-        """An encoder around a built model (e.g. ``open_clip.create_model('ViT-B-32', pretrained=None)``)."""
-        return cls(model, device=device, **options)
-
     def embed(self, frames: np.ndarray) -> np.ndarray:
         """(N, D) float32 L2-normalised embeddings of ``frames`` ((N, H, W, 3) uint8 RGB)."""
         import torch

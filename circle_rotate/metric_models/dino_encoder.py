@@ -134,11 +134,6 @@ class DinoEncoder:
         """An encoder on the weights in ``path``."""
         return cls(cls.load_model(path), device=device, **options)
 
-    @classmethod
-    def from_model(cls, model: Any, device: str = "auto", **options: Any) -> DinoEncoder:
-        """An encoder around a built model (e.g. ``build_model()`` with random weights)."""
-        return cls(model, device=device, **options)
-
     def preprocess(self, frames: np.ndarray) -> Any:
         """(N, 3, h, w) float tensor on the device, normalised as ``self.preprocessing`` says."""
         import torch

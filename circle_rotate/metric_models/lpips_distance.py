@@ -75,11 +75,6 @@ class LpipsDistance:
         """A distance on the AlexNet weights in ``path``."""
         return cls(cls.load_model(path), device=device, **options)
 
-    @classmethod
-    def from_model(cls, model: Any, device: str = "auto", **options: Any) -> LpipsDistance:
-        """A distance around a built ``lpips.LPIPS`` (e.g. ``build_model()``: random backbone)."""
-        return cls(model, device=device, **options)
-
     def distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(N,) float32 LPIPS distances between ``a[i]`` and ``b[i]`` (uint8 RGB, same shape)."""
         import torch

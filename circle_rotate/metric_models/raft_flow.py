@@ -70,11 +70,6 @@ class RaftFlow:
         """Flow on the weights in ``path``."""
         return cls(cls.load_model(path, size), device=device, **options)
 
-    @classmethod
-    def from_model(cls, model: Any, device: str = "auto", **options: Any) -> RaftFlow:
-        """Flow around a built RAFT (e.g. ``build_model('small')``, random)."""
-        return cls(model, device=device, **options)
-
     def flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(N, H, W, 2) float32 flow from ``a[i]`` to ``b[i]`` (uint8 RGB, same shape), in pixels."""
         import torch

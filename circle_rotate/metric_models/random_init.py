@@ -26,34 +26,34 @@ def random_model(name: str, device: str = "cpu", **options: Any) -> Any:
     if name == "detector":
         from .yolo_detector import YoloDetector, import_yolo
 
-        return YoloDetector.from_model(import_yolo()("yolov8n.yaml", task="detect"), device=device, **options)
+        return YoloDetector(import_yolo()("yolov8n.yaml", task="detect"), device=device, **options)
     if name == "segmenter":
         from segment_anything import sam_model_registry
 
         from .sam_segmenter import SamSegmenter
 
         sam_type = options.pop("sam_type", "vit_b")
-        return SamSegmenter.from_model(sam_model_registry[sam_type](checkpoint=None), device=device, **options)
+        return SamSegmenter(sam_model_registry[sam_type](checkpoint=None), device=device, **options)
     if name == "clip":
         import open_clip
 
         from .clip_encoder import MODEL_NAME, ClipEncoder
 
         model = open_clip.create_model(MODEL_NAME, pretrained=None, force_quick_gelu=True)
-        return ClipEncoder.from_model(model, device=device, **options)
+        return ClipEncoder(model, device=device, **options)
     if name in ("dino_vbench", "dino_upstream"):
         from .dino_encoder import DinoEncoder, build_model
 
-        return DinoEncoder.from_model(build_model(), device=device, preprocessing=name.split("_")[1], **options)
+        return DinoEncoder(build_model(), device=device, preprocessing=name.split("_")[1], **options)
     if name == "lpips":
         from .lpips_distance import LpipsDistance, build_model
 
-        return LpipsDistance.from_model(build_model(), device=device, **options)
+        return LpipsDistance(build_model(), device=device, **options)
     if name == "raft":
         from .raft_flow import RaftFlow, build_model
 
         size = options.pop("size", "large")
-        return RaftFlow.from_model(build_model(size), device=device, **options)
+        return RaftFlow(build_model(size), device=device, **options)
     raise ValueError(f"metric model {name!r} is unknown: use one of {', '.join(MetricModels.NAMES)}.")
 
 
@@ -73,5 +73,5 @@ def random_metric_models(
         from .dino_encoder import DinoEncoder
 
         shared = objects["dino_vbench"].model if "dino_vbench" in objects else random_model("dino_vbench", device).model
-        objects["dino_upstream"] = DinoEncoder.from_model(shared, device=device, preprocessing="upstream")
+        objects["dino_upstream"] = DinoEncoder(shared, device=device, preprocessing="upstream")
     return MetricModels.from_objects(device=device, **objects)

@@ -67,11 +67,6 @@ class SamSegmenter:
         """A segmenter on the checkpoint in ``path``."""
         return cls(cls.load_model(path, model_type), device=device, **options)
 
-    @classmethod
-    def from_model(cls, sam: Any, device: str = "auto", **options: Any) -> SamSegmenter:
-        """A segmenter around an already built SAM (e.g. ``sam_model_registry['vit_b'](checkpoint=None)``)."""
-        return cls(sam, device=device, **options)
-
     def segment(self, frames: np.ndarray, boxes: list[Detection | None]) -> np.ndarray:
         """(N, H, W) bool masks for ``frames`` ((N, H, W, 3) uint8 RGB); all False where the box is None.
 

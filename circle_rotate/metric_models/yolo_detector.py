@@ -192,11 +192,6 @@ class YoloDetector:
         """A detector on the weights in ``path`` (e.g. yolov8n.pt); ``options`` as for the constructor."""
         return cls(cls.load_model(path), device=device, **options)
 
-    @classmethod
-    def from_model(cls, model: Any, device: str = "auto", **options: Any) -> YoloDetector:
-        """A detector around an already built ``ultralytics.YOLO`` (e.g. ``YOLO('yolov8n.yaml')``, random)."""
-        return cls(model, device=device, **options)
-
     def candidates(self, frames: np.ndarray) -> list[Candidates]:
         """Every box YOLO finds in each frame of ``frames`` ((N, H, W, 3) uint8 RGB), in batches."""
         check_frames(frames)

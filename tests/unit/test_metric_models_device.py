@@ -40,8 +40,8 @@ def test_wrapper_puts_its_model_on_the_resolved_device(monkeypatch: pytest.Monke
     from circle_rotate.metric_models.lpips_distance import build_model
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    distance = LpipsDistance.from_model(build_model(), device="auto")
+    distance = LpipsDistance(build_model(), device="auto")
     assert distance.device == "cpu"
     assert {p.device.type for p in distance.model.parameters()} == {"cpu"}
     with pytest.raises(ValueError, match="CUDA is not available"):
-        LpipsDistance.from_model(build_model(), device="cuda")
+        LpipsDistance(build_model(), device="cuda")

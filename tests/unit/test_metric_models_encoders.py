@@ -43,7 +43,7 @@ def test_clip_embeddings_are_normalised_batched_and_use_open_clips_preprocessing
     import open_clip
     from PIL import Image
 
-    encoder = ClipEncoder.from_model(clip_model, device="cpu", batch_size=2)
+    encoder = ClipEncoder(clip_model, device="cpu", batch_size=2)
     embeddings = encoder.embed(frames)
 
     assert embeddings.shape == (3, 512) and embeddings.dtype == np.float32
@@ -56,7 +56,7 @@ def test_clip_embeddings_are_normalised_batched_and_use_open_clips_preprocessing
 
 def test_dino_forward_equals_timm_at_224(dino) -> None:
     images = torch.randn(2, 3, 224, 224)
-    encoder = DinoEncoder.from_model(dino, device="cpu")
+    encoder = DinoEncoder(dino, device="cpu")
     with torch.inference_mode():
         np.testing.assert_allclose(encoder.features(images).numpy(), dino(images).numpy(), atol=1e-4)
 
@@ -64,7 +64,7 @@ def test_dino_forward_equals_timm_at_224(dino) -> None:
 def test_dino_vbench_preprocessing_resizes_short_side_without_crop(dino, frames) -> None:
     from torchvision.transforms import functional as TF
 
-    batch = DinoEncoder.from_model(dino, device="cpu", preprocessing="vbench").preprocess(frames)
+    batch = DinoEncoder(dino, device="cpu", preprocessing="vbench").preprocess(frames)
 
     assert tuple(batch.shape) == (3, 3, 224, 373)
     uint8 = TF.resize(torch.from_numpy(frames).permute(0, 3, 1, 2), [224, 373], antialias=False)
@@ -74,14 +74,14 @@ def test_dino_vbench_preprocessing_resizes_short_side_without_crop(dino, frames)
 
 
 def test_dino_upstream_preprocessing_is_256_then_centre_224(dino, frames) -> None:
-    batch = DinoEncoder.from_model(dino, device="cpu", preprocessing="upstream").preprocess(frames)
+    batch = DinoEncoder(dino, device="cpu", preprocessing="upstream").preprocess(frames)
     assert tuple(batch.shape) == (3, 3, 224, 224)
 
 
 @pytest.mark.parametrize("preprocessing", ["vbench", "upstream"])
 def test_dino_embeddings_batched_equal_single(dino, frames, preprocessing) -> None:
-    batched = DinoEncoder.from_model(dino, device="cpu", preprocessing=preprocessing, batch_size=3).embed(frames)
-    single = DinoEncoder.from_model(dino, device="cpu", preprocessing=preprocessing, batch_size=1).embed(frames)
+    batched = DinoEncoder(dino, device="cpu", preprocessing=preprocessing, batch_size=3).embed(frames)
+    single = DinoEncoder(dino, device="cpu", preprocessing=preprocessing, batch_size=1).embed(frames)
     assert batched.shape == (3, 192)
     np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(batched, single, atol=1e-4)
@@ -100,7 +100,7 @@ def test_dino_position_embedding_interpolation_follows_dinos_rule() -> None:
 
 def test_dino_vitb16_embeddings_have_768_dimensions(frames) -> None:
     torch.manual_seed(0)
-    embeddings = DinoEncoder.from_model(dino_encoder.build_model(), device="cpu").embed(frames[:1])
+    embeddings = DinoEncoder(dino_encoder.build_model(), device="cpu").embed(frames[:1])
     assert embeddings.shape == (1, 768)
 
 

@@ -22,8 +22,8 @@ def test_lpips_scales_to_minus_one_one_and_batches(pairs) -> None:
     model = lpips_distance.build_model()
     a, b = pairs
 
-    batched = LpipsDistance.from_model(model, device="cpu", batch_size=2).distance(a, b)
-    single = LpipsDistance.from_model(model, device="cpu", batch_size=1).distance(a, b)
+    batched = LpipsDistance(model, device="cpu", batch_size=2).distance(a, b)
+    single = LpipsDistance(model, device="cpu", batch_size=1).distance(a, b)
 
     with torch.inference_mode():
         to01 = lambda x: torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255  # noqa: E731
@@ -31,13 +31,13 @@ def test_lpips_scales_to_minus_one_one_and_batches(pairs) -> None:
     np.testing.assert_allclose(batched, expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(batched, single, rtol=1e-4, atol=1e-6)
     assert (batched > 0).all()
-    assert LpipsDistance.from_model(model, device="cpu").distance(a, a).tolist() == [0.0, 0.0]
+    assert LpipsDistance(model, device="cpu").distance(a, a).tolist() == [0.0, 0.0]
 
 
 def test_lpips_rejects_mismatched_pairs(pairs) -> None:
     a, b = pairs
     with pytest.raises(ValueError, match="same shape"):
-        LpipsDistance.from_model(lpips_distance.build_model(), device="cpu").distance(a, b[:1])
+        LpipsDistance(lpips_distance.build_model(), device="cpu").distance(a, b[:1])
 
 
 def test_alexnet_mapping_reports_missing_key() -> None:
@@ -56,8 +56,8 @@ def test_raft_flow_shape_batching_and_crop(pairs) -> None:
     model = raft_flow.build_model("small")
     a, b = pairs
 
-    batched = RaftFlow.from_model(model, device="cpu", num_flow_updates=2, batch_size=2).flow(a, b)
-    single = RaftFlow.from_model(model, device="cpu", num_flow_updates=2, batch_size=1).flow(a, b)
+    batched = RaftFlow(model, device="cpu", num_flow_updates=2, batch_size=2).flow(a, b)
+    single = RaftFlow(model, device="cpu", num_flow_updates=2, batch_size=1).flow(a, b)
 
     assert batched.shape == (2, 36, 52, 2) and batched.dtype == np.float32
     np.testing.assert_allclose(batched, single, atol=1e-4)

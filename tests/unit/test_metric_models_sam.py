@@ -46,7 +46,7 @@ def predictor_masks(sam: torch.nn.Module, frames: np.ndarray) -> np.ndarray:
 def test_batched_masks_with_sams_own_attention_equal_sam_predictor_bit_for_bit(frames: np.ndarray) -> None:
     sam = tiny_sam(rel_pos_std=0.5)
 
-    masks = SamSegmenter.from_model(sam, device="cpu", batch_size=3, fused_attention=False).segment(frames, BOXES)
+    masks = SamSegmenter(sam, device="cpu", batch_size=3, fused_attention=False).segment(frames, BOXES)
 
     np.testing.assert_array_equal(masks, predictor_masks(sam, frames))
     assert masks.shape == (4, 72, 120) and masks.dtype == bool
@@ -56,7 +56,7 @@ def test_batched_masks_with_sams_own_attention_equal_sam_predictor_bit_for_bit(f
 def test_batched_masks_with_fused_attention_agree_with_sam_predictor(frames: np.ndarray) -> None:
     sam = tiny_sam(rel_pos_std=0.5)
 
-    masks = SamSegmenter.from_model(sam, device="cpu", batch_size=3).segment(frames, BOXES)
+    masks = SamSegmenter(sam, device="cpu", batch_size=3).segment(frames, BOXES)
 
     expected = predictor_masks(sam, frames)
     assert 0 < expected.mean() < 1
@@ -68,7 +68,7 @@ def test_frames_without_box_get_empty_masks_and_skip_the_encoder(frames: np.ndar
     calls = []
     sam.image_encoder.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
 
-    masks = SamSegmenter.from_model(sam, device="cpu", batch_size=8).segment(frames, [None, box(10, 8, 70, 60), None, None])
+    masks = SamSegmenter(sam, device="cpu", batch_size=8).segment(frames, [None, box(10, 8, 70, 60), None, None])
 
     assert calls == [1]
     assert not masks[[0, 2, 3]].any()
@@ -76,7 +76,7 @@ def test_frames_without_box_get_empty_masks_and_skip_the_encoder(frames: np.ndar
 
 def test_box_count_must_match_frames(frames: np.ndarray) -> None:
     with pytest.raises(ValueError, match="boxes has 1 entries for 4 frames"):
-        SamSegmenter.from_model(tiny_sam(), device="cpu").segment(frames, [None])
+        SamSegmenter(tiny_sam(), device="cpu").segment(frames, [None])
 
 
 def test_missing_checkpoint_is_named() -> None:

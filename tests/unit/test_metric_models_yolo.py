@@ -67,7 +67,7 @@ def test_frames_reach_the_network_in_rgb_order(yolo) -> None:
     red = np.zeros((1, 64, 64, 3), np.uint8)
     red[..., 0] = 255
     try:
-        YoloDetector.from_model(yolo, device="cpu", image_size=64).candidates(red)
+        YoloDetector(yolo, device="cpu", image_size=64).candidates(red)
     finally:
         hook.remove()
     image = seen[0][0]  # (3, h, w) float in [0, 1], letterboxed with grey
@@ -77,8 +77,8 @@ def test_frames_reach_the_network_in_rgb_order(yolo) -> None:
 
 def test_batched_detection_equals_one_frame_at_a_time(yolo) -> None:
     frames = np.random.default_rng(0).integers(0, 256, (3, 96, 128, 3), dtype=np.uint8)
-    detector = YoloDetector.from_model(yolo, device="cpu", min_confidence=1e-4, batch_size=3, image_size=160)
-    single = YoloDetector.from_model(yolo, device="cpu", min_confidence=1e-4, batch_size=1, image_size=160)
+    detector = YoloDetector(yolo, device="cpu", min_confidence=1e-4, batch_size=3, image_size=160)
+    single = YoloDetector(yolo, device="cpu", min_confidence=1e-4, batch_size=1, image_size=160)
 
     batched, one_by_one = detector.candidates(frames), single.candidates(frames)
 
@@ -92,7 +92,7 @@ def test_batched_detection_equals_one_frame_at_a_time(yolo) -> None:
 
 def test_prediction_leaves_thread_settings_alone(yolo) -> None:
     torch_threads, cv2_threads, omp = torch.get_num_threads(), cv2.getNumThreads(), os.environ.get("OMP_NUM_THREADS")
-    YoloDetector.from_model(yolo, device="cpu", image_size=64).detect(np.zeros((1, 32, 32, 3), np.uint8))
+    YoloDetector(yolo, device="cpu", image_size=64).detect(np.zeros((1, 32, 32, 3), np.uint8))
     assert (torch.get_num_threads(), cv2.getNumThreads(), os.environ.get("OMP_NUM_THREADS")) == (
         torch_threads, cv2_threads, omp,
     )
@@ -108,10 +108,10 @@ def test_keep_thread_settings_restores_changes() -> None:
 
 def test_bad_arguments_are_named(yolo) -> None:
     with pytest.raises(ValueError, match="rule 'middle' is unknown"):
-        YoloDetector.from_model(yolo, rule="middle")
+        YoloDetector(yolo, rule="middle")
     with pytest.raises(ValueError, match="cannot be combined with rule 'upstream'"):
-        YoloDetector.from_model(yolo, rule="upstream", classes=[2])
+        YoloDetector(yolo, rule="upstream", classes=[2])
     with pytest.raises(ValueError, match=r"shape \(4, 4\)"):
-        YoloDetector.from_model(yolo, device="cpu").detect(np.zeros((4, 4), np.uint8))
+        YoloDetector(yolo, device="cpu").detect(np.zeros((4, 4), np.uint8))
     with pytest.raises(FileNotFoundError, match="yolov8n.pt"):
         YoloDetector.from_file("/nowhere/yolov8n.pt")
