@@ -6,7 +6,7 @@ order they appear in the "Add Node" menu.
 
 from comfy_api.latest import io
 
-from . import conditioning, experts, lora, metric_models, metrics, prompt, report, sampling
+from . import conditioning, experts, lora, masks, metric_models, metrics, prompt, report, sampling
 
 
 def all_nodes() -> list[type[io.ComfyNode]]:
@@ -18,6 +18,7 @@ def all_nodes() -> list[type[io.ComfyNode]]:
         *conditioning.NODES,
         *sampling.NODES,
         *metric_models.NODES,
+        *masks.NODES,
         *metrics.NODES,
         *report.NODES,
     ]

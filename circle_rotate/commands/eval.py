@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..masks import load_masks
+
 METRICS_HELP = "subject_drift,clip_i,fidelity,subject_consistency,motion,orbit"
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / "samples" / "demo4_ours.gif"
 SAMPLE_MASKS = SAMPLE_VIDEO.with_name("demo4_ours.masks.npz")
@@ -51,23 +53,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--csv", type=Path, metavar="OUT.csv", help="also write a CSV with one row per video")
     parser.set_defaults(run=run)
     return parser
-
-
-def read_masks(path: Path) -> np.ndarray:
-    """The ``masks`` array of an .npz file as bool (T, H, W).
-
-    Raises:
-        ValueError: the file is missing, has no ``masks`` or a wrong rank.
-    """
-    if not path.is_file():
-        raise ValueError(f"--masks '{path}' does not exist: give an .npz file holding 'masks' (T, H, W) bool")
-    with np.load(path) as data:
-        if "masks" not in data.files:
-            raise ValueError(f"--masks '{path}' holds {data.files}, not 'masks': save it with np.savez(path, masks=array)")
-        masks = data["masks"]
-    if masks.ndim != 3:
-        raise ValueError(f"--masks '{path}': 'masks' has shape {masks.shape}, expected (T, H, W)")
-    return masks.astype(bool)
 
 
 def read_image(path: Path, option: str) -> np.ndarray:
@@ -120,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--num-frames {args.num_frames} is negative: use 0 for all frames")
         if args.masks is not None and len(args.videos) != 1:
             raise ValueError(f"--masks goes with exactly one video, got {len(args.videos)}: evaluate the videos one at a time")
-        masks = read_masks(args.masks) if args.masks is not None else None
+        masks = load_masks(args.masks, "--masks") if args.masks is not None else None
         conditioning = suite.Conditioning(
             first=read_image(args.first, "--first") if args.first else None,
             last=read_image(args.last, "--last") if args.last else None,

@@ -1,0 +1,45 @@
+"""Subject masks from an .npz file: the format ``circle-rotate eval --masks`` and the ComfyUI mask loader read.
+
+An .npz (``numpy.savez``) holding one array, by default under the key ``masks``: (T, H, W), one mask per frame of
+the video (all T frames, not only the sampled ones), any dtype; a pixel belongs to the subject where the value is
+non-zero (bool True, or > 0 for numbers).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+MASKS_KEY = "masks"
+
+
+def load_masks(path: str | Path, source: str = "masks file", key: str = MASKS_KEY) -> np.ndarray:
+    """(T, H, W) bool subject masks from the .npz at ``path``.
+
+    Args:
+        path: the .npz file.
+        source: how the user named it (e.g. "--masks", "masks_file"), for error messages.
+        key: the array's name in the file.
+
+    Raises:
+        ValueError: the file is missing or not an .npz, has no ``key``, or its array is not (T, H, W).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{source} '{path}' does not exist: give an .npz file holding '{key}' (T, H, W) bool")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:  # ValueError: numpy refusing a pickle
+        raise ValueError(f"{source} '{path}' is not a readable .npz file ({error}): save it with np.savez") from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError(f"{source} '{path}' holds a bare array (.npy), not an .npz: save it with np.savez(path, {key}=array)")
+    with loaded:
+        arrays = {name: loaded[name] for name in loaded.files}
+    if key not in arrays:
+        raise ValueError(f"{source} '{path}' holds {sorted(arrays)}, not '{key}': save it with np.savez(path, {key}=array)")
+    masks = arrays[key]
+    if masks.ndim != 3:
+        raise ValueError(f"{source} '{path}': '{key}' has shape {masks.shape}, expected (T, H, W), one mask per frame")
+    return masks.astype(bool)
