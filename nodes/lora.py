@@ -105,10 +105,12 @@ def apply_lora(model, input_name: str, file_name: str, strength: float, expert: 
     return patched, report
 
 
-def _lora_input(name: str, tooltip: str, allow_none: bool) -> io.Combo.Input:
+def _lora_input(name: str, tooltip: str, optional: bool) -> io.Combo.Input:
+    """A LoRA file choice with a "None" entry: first and the default where ``optional``, else last (the default is
+    then the first file, and None leaves that expert without this LoRA)."""
     files = folder_paths.get_filename_list("loras")
-    options = [NONE, *files] if allow_none else files
-    return io.Combo.Input(name, options=options, default=NONE if allow_none else None, tooltip=tooltip)
+    options = [NONE, *files] if optional else [*files, NONE]
+    return io.Combo.Input(name, options=options, default=options[0], tooltip=tooltip)
 
 
 def _strength_input(name: str, default: float, tooltip: str) -> io.Float.Input:
@@ -133,10 +135,12 @@ class DualLora(io.ComfyNode):
             inputs=[
                 io.Model.Input("model_high", tooltip="The high-noise expert (any MODEL loader)."),
                 io.Model.Input("model_low", tooltip="The low-noise expert (any MODEL loader)."),
-                _lora_input("lora_high", "LoRA for the high-noise expert, e.g. circle_rotate_h.safetensors.", False),
+                _lora_input("lora_high", "LoRA for the high-noise expert, e.g. circle_rotate_h.safetensors. None "
+                            "leaves the high-noise expert without it.", False),
                 _strength_input("strength_high", 1.0, "Strength of lora_high (0 leaves the expert unchanged; "
                                 "the original project uses 0.8-1.0)."),
-                _lora_input("lora_low", "LoRA for the low-noise expert, e.g. circle_rotate_l.safetensors.", False),
+                _lora_input("lora_low", "LoRA for the low-noise expert, e.g. circle_rotate_l.safetensors. None "
+                            "leaves the low-noise expert without it.", False),
                 _strength_input("strength_low", 1.0, "Strength of lora_low (0 leaves the expert unchanged)."),
                 _lora_input("extra_lora_high", "Optional LoRA applied to the high-noise expert BEFORE lora_high, "
                             "e.g. wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors. None to skip.", True),
@@ -167,6 +171,12 @@ class DualLora(io.ComfyNode):
             "low": [("extra_lora_low", extra_lora_low, extra_strength_low),
                     ("lora_low", lora_low, strength_low)],
         }
+        chosen = [input_name for steps in plan.values() for input_name, file_name, _ in steps if file_name != NONE]
+        if not chosen:
+            raise ValueError(
+                "Dual LoRA: lora_high, lora_low, extra_lora_high and extra_lora_low are all None: choose at least one "
+                "LoRA, or take the node out of the graph"
+            )
         models = {"high": model_high, "low": model_low}
         reports: list[LoraReport] = []
         for expert, steps in plan.items():

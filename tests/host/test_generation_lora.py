@@ -81,6 +81,24 @@ def test_extra_pair_is_applied_before_the_main_pair(comfy_host, tiny_models, exp
     assert torch.equal(sample(result[0], result[1]), sample(high, low))
 
 
+def test_none_leaves_that_expert_as_it_is(comfy_host, tiny_models, experts, sample) -> None:
+    low = tiny_models.loras["low_musubi"]
+    options = next(item for item in comfy_host.node("CircleRotateDualLora").define_schema().inputs if item.id == "lora_high")
+    assert options.options[-1] == "None" and options.default == options.options[0] != "None"
+
+    result = dual_lora(comfy_host, experts, "None", low)
+
+    assert len(result[0].patches) == 0 and len(result[1].patches) == 20
+    assert [line.split(" ", 1)[0] for line in result.ui["text"]] == ["lora_low"]
+    native_low = comfy_host.node("LoraLoaderModelOnly")().load_lora_model_only(experts[1], low, 1.0)[0]
+    assert torch.equal(sample(result[0], result[1]), sample(experts[0], native_low))
+
+
+def test_every_lora_none_is_an_error_naming_the_inputs(comfy_host, experts) -> None:
+    with pytest.raises(ValueError, match="lora_high, lora_low, extra_lora_high and extra_lora_low are all None"):
+        dual_lora(comfy_host, experts, "None", "None")
+
+
 def test_sdxl_lora_is_refused_with_a_clear_message(comfy_host, tiny_models, experts) -> None:
     with pytest.raises(ValueError) as error:
         dual_lora(comfy_host, experts, tiny_models.loras["sdxl"], tiny_models.loras["low_musubi"])
