@@ -106,11 +106,12 @@ def apply_lora(model, input_name: str, file_name: str, strength: float, expert: 
 
 
 def _lora_input(name: str, tooltip: str, optional: bool) -> io.Combo.Input:
-    """A LoRA file choice with a "None" entry: first and the default where ``optional``, else last (the default is
-    then the first file, and None leaves that expert without this LoRA)."""
+    """A LoRA file choice with a "None" entry: first and the default where ``optional``, else last (with no default
+    set, the frontend then offers the first file; None leaves that expert without this LoRA)."""
     files = folder_paths.get_filename_list("loras")
-    options = [NONE, *files] if optional else [*files, NONE]
-    return io.Combo.Input(name, options=options, default=options[0], tooltip=tooltip)
+    if optional:
+        return io.Combo.Input(name, options=[NONE, *files], default=NONE, tooltip=tooltip)
+    return io.Combo.Input(name, options=[*files, NONE], tooltip=tooltip)
 
 
 def _strength_input(name: str, default: float, tooltip: str) -> io.Float.Input:

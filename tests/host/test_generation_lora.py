@@ -84,7 +84,7 @@ def test_extra_pair_is_applied_before_the_main_pair(comfy_host, tiny_models, exp
 def test_none_leaves_that_expert_as_it_is(comfy_host, tiny_models, experts, sample) -> None:
     low = tiny_models.loras["low_musubi"]
     options = next(item for item in comfy_host.node("CircleRotateDualLora").define_schema().inputs if item.id == "lora_high")
-    assert options.options[-1] == "None" and options.default == options.options[0] != "None"
+    assert options.options[-1] == "None" and options.options[0] != "None" and options.default is None
 
     result = dual_lora(comfy_host, experts, "None", low)
 
