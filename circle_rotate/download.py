@@ -82,14 +82,12 @@ def verify(path: Path, size: int | None, sha256: str | None, sha256_prefix: str 
     actual_size = path.stat().st_size
     if size is not None and actual_size != size:
         return f"size {actual_size} bytes, expected {size}"
-    if sha256 is not None:
+    expected = (sha256 or sha256_prefix or "").lower()
+    if expected:
         actual = sha256_of(path)
-        if actual != sha256.lower():
-            return f"sha256 {actual}, expected {sha256.lower()}"
-    elif sha256_prefix is not None:
-        actual = sha256_of(path)
-        if not actual.startswith(sha256_prefix.lower()):
-            return f"sha256 {actual}, expected one starting with {sha256_prefix.lower()} (the file name's hash prefix)"
+        if not actual.startswith(expected):  # a full digest has the digest's length: startswith is equality
+            wanted = expected if sha256 else f"one starting with {expected} (the file name's hash prefix)"
+            return f"sha256 {actual}, expected {wanted}"
     return ""
 
 

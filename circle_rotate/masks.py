@@ -36,10 +36,11 @@ def load_masks(path: str | Path, source: str = "masks file", key: str = MASKS_KE
     if not isinstance(loaded, np.lib.npyio.NpzFile):
         raise ValueError(f"{source} '{path}' holds a bare array (.npy), not an .npz: save it with np.savez(path, {key}=array)")
     with loaded:
-        arrays = {name: loaded[name] for name in loaded.files}
-    if key not in arrays:
-        raise ValueError(f"{source} '{path}' holds {sorted(arrays)}, not '{key}': save it with np.savez(path, {key}=array)")
-    masks = arrays[key]
+        if key not in loaded.files:
+            raise ValueError(
+                f"{source} '{path}' holds {sorted(loaded.files)}, not '{key}': save it with np.savez(path, {key}=array)"
+            )
+        masks = loaded[key]
     if masks.ndim != 3:
         raise ValueError(f"{source} '{path}': '{key}' has shape {masks.shape}, expected (T, H, W), one mask per frame")
     return masks.astype(bool)

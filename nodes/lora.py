@@ -172,8 +172,7 @@ class DualLora(io.ComfyNode):
             "low": [("extra_lora_low", extra_lora_low, extra_strength_low),
                     ("lora_low", lora_low, strength_low)],
         }
-        chosen = [input_name for steps in plan.values() for input_name, file_name, _ in steps if file_name != NONE]
-        if not chosen:
+        if all(file_name == NONE for steps in plan.values() for _, file_name, _ in steps):
             raise ValueError(
                 "Dual LoRA: lora_high, lora_low, extra_lora_high and extra_lora_low are all None: choose at least one "
                 "LoRA, or take the node out of the graph"

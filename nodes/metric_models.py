@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from comfy_api.latest import io
 
+from ..circle_rotate.metric_models.sam_segmenter import ATTENTION_CHOICES
 from ..circle_rotate.weights import METRIC_KEYS, MetricModels, get_entry
 from .types import MetricModels as MetricModelsSocket
 
@@ -119,10 +120,6 @@ def _candidates(attribute: str, name: str) -> list[Path]:
     return [Path(folder) / name for folder in folder_paths.get_folder_paths(key)]
 
 
-SAM_ATTENTION = {"fused": True, "segment-anything": False}
-"""``sam_attention`` choice -> ``SamSegmenter(fused_attention=...)``."""
-
-
 class MetricModelsLoader(io.ComfyNode):
     """Builds the lazy metric-model bundle from the chosen files and device."""
 
@@ -175,7 +172,7 @@ class MetricModelsLoader(io.ComfyNode):
                 _switch("use_raft", "RAFT (VBench dynamic degree)"),
                 _file_input("raft_file"),
                 io.Combo.Input(
-                    "sam_attention", options=list(SAM_ATTENTION), default="fused",
+                    "sam_attention", options=list(ATTENTION_CHOICES), default="fused",
                     tooltip="fused: SAM's image-encoder attention through one fused kernel (same function, about 2x "
                     "faster on CPU; embeddings equal to float32 rounding). segment-anything: its own code, "
                     "bit-identical to the original evaluation's SamPredictor.",
@@ -227,7 +224,7 @@ class MetricModelsLoader(io.ComfyNode):
         classes = [item.strip() for item in detector_classes.split(",") if item.strip()]
         options = {
             "detector": {"rule": detector_rule, "classes": classes or None, "min_confidence": detector_min_confidence},
-            "segmenter": {"fused_attention": SAM_ATTENTION[sam_attention]},
+            "segmenter": {"fused_attention": ATTENTION_CHOICES[sam_attention]},
         }
         try:
             bundle = MetricModels(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..masks import load_masks
+from ..metric_models.sam_segmenter import ATTENTION_CHOICES
 
 METRICS_HELP = "subject_drift,clip_i,fidelity,subject_consistency,motion,orbit"
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / "samples" / "demo4_ours.gif"
@@ -45,7 +46,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--models-dir", type=Path, metavar="DIR", help="folder holding the metric weight files (see models/README.md); default $CIRCLE_ROTATE_MODELS_DIR, else $COMFYUI_PATH/models")
     parser.add_argument("--batch-size", type=int, default=8, metavar="N", help="frames per model call (default 8)")
     parser.add_argument(
-        "--sam-attention", default="fused", choices=("fused", "segment-anything"),
+        "--sam-attention", default="fused", choices=list(ATTENTION_CHOICES),
         help="SAM image-encoder attention: fused (default; same function, about 2x faster on CPU, equal to float32 "
         "rounding) or segment-anything's own code (bit-identical to the original's SamPredictor)",
     )
@@ -85,7 +86,7 @@ def load_models(
     models_dir = models_dir or default_models_dir()
     return MetricModels(
         search_dirs=[models_dir] if models_dir is not None else [], device=device, enabled=names,
-        options={"segmenter": {"fused_attention": sam_attention == "fused"}},
+        options={"segmenter": {"fused_attention": ATTENTION_CHOICES[sam_attention]}},
     )
 
 

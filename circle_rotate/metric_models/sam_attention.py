@@ -81,15 +81,15 @@ def fused_attention(image_encoder: Any, workspace: AttentionWorkspace | None = N
     Yields the number of modules switched. On exit their own forward is restored and the workspace cleared.
     """
     workspace = workspace if workspace is not None else AttentionWorkspace()
-    switched = [module for module in image_encoder.modules() if isinstance(module, Attention)]
-    previous = {id(module): module.__dict__.get("forward") for module in switched}
+    attentions = [module for module in image_encoder.modules() if isinstance(module, Attention)]
+    switched = [(module, module.__dict__.get("forward")) for module in attentions]
     try:
-        for module in switched:
+        for module, _ in switched:
             module.forward = lambda x, module=module: rel_pos_attention(module, x, workspace)
         yield len(switched)
     finally:
-        for module in switched:
+        for module, previous in switched:
             module.__dict__.pop("forward", None)
-            if previous[id(module)] is not None:
-                module.forward = previous[id(module)]
+            if previous is not None:
+                module.forward = previous
         workspace.clear()

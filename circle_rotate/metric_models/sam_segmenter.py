@@ -29,6 +29,10 @@ from .device import resolve_device
 from .frames import check_frames
 from .protocols import Detection
 
+ATTENTION_CHOICES = {"fused": True, "segment-anything": False}
+"""The user-facing names of the encoder's attention (CLI ``--sam-attention``, the node's ``sam_attention``) and
+the ``fused_attention`` value each stands for."""
+
 
 class SamSegmenter:
     """SubjectSegmenter: the best of SAM's three box-prompted masks per frame."""
