@@ -13,6 +13,10 @@ Models come as one object with the attributes ``detector``, ``segmenter``, ``cli
 failing metric never stops the others: its message lands in the report's ``errors`` under the metric's name.
 Bad input (a missing video, masks of the wrong shape, an unknown metric name) raises ``ValueError``.
 
+Progress: ``evaluate_file`` and ``evaluate_frames`` take ``progress``, a callable given the name of each stage as
+it starts (``"decode"``, then each metric family in ``METRIC_FAMILIES`` order that was asked for). An exception it
+raises (e.g. ComfyUI's interrupt) stops the evaluation and propagates unchanged.
+
 Conditioning images are resized to the frame size (``fidelity.fit_to``, INTER_AREA) before they are embedded for
 CLIP-I, so they go through the encoder in the same batch as the frames.
 """
@@ -280,10 +284,13 @@ def _evaluate(
     options: SuiteOptions,
     masks: np.ndarray | None,
     conditioning: Conditioning | None,
+    progress: Callable[[str], None] | None,
 ) -> dict:
+    announce = progress or (lambda stage: None)
     run = _Run(models, options)
     conditioning = conditioning or Conditioning()
     plan = _plan(run, fps, estimated_total)
+    announce("decode")
     clip = load(plan.all)
     if plan.motion is not None:
         plan.motion.finish()  # its flows must be in the cache before drift asks for them
@@ -298,6 +305,7 @@ def _evaluate(
     }
     for name in METRIC_FAMILIES:
         if run.wants(name):
+            announce(name)
             run.results[name] = steps[name]()
     return build_report(clip, run.results, run.errors)
 
@@ -308,6 +316,7 @@ def evaluate_file(
     options: SuiteOptions = SuiteOptions(),
     masks: np.ndarray | None = None,
     conditioning: Conditioning | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Evaluate one video file or image folder.
 
@@ -317,6 +326,7 @@ def evaluate_file(
         options: what to compute.
         masks: (T, H, W) bool subject masks for ALL T frames (then no detector/segmenter is needed), or None.
         conditioning: the conditioning images, or None.
+        progress: called with each stage's name as it starts (see the module docstring), or None.
 
     Returns:
         The report dict (``report.build_report``).
@@ -325,7 +335,9 @@ def evaluate_file(
         ValueError: the video cannot be read, or the masks do not match it.
     """
     fps, total = video.probe(path)
-    return _evaluate(lambda visitors: video.load_clip(path, options.num_frames, visitors), fps, total, models, options, masks, conditioning)
+    return _evaluate(
+        lambda visitors: video.load_clip(path, options.num_frames, visitors), fps, total, models, options, masks, conditioning, progress
+    )
 
 
 def evaluate_frames(
@@ -336,6 +348,7 @@ def evaluate_frames(
     masks: np.ndarray | None = None,
     conditioning: Conditioning | None = None,
     source: str = "<frames>",
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Evaluate frames held in memory ((T, H, W, 3) uint8, or float in [0, 1]); arguments as :func:`evaluate_file`."""
     return _evaluate(
@@ -346,4 +359,5 @@ def evaluate_frames(
         options,
         masks,
         conditioning,
+        progress,
     )

@@ -69,12 +69,10 @@ def test_policies_resize_differently(comfy_host, vae) -> None:
     assert not torch.equal(latents["pad"], latents["stretch"])
 
 
-def test_pad_keeps_the_aspect_on_a_grey_canvas() -> None:
+def test_pad_keeps_the_aspect_on_a_grey_canvas(comfy_host) -> None:
     from importlib import import_module
 
-    import nodes
-
-    fit_image = import_module(nodes.NODE_CLASS_MAPPINGS["CircleRotateFirstLastFrame"].__module__).fit_image
+    fit_image = import_module(comfy_host.node("CircleRotateFirstLastFrame").__module__).fit_image
     image = torch.ones(1, 32, 128, 3)  # 4:1 into 64x64 -> 64x16 band in the middle
     padded = fit_image(image, 64, 64, "pad")
     assert padded.shape == (1, 64, 64, 3)
