@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from circle_rotate.masks import load_masks
+from circle_rotate.masks import find_masks, load_masks
 
 
 def test_any_dtype_becomes_bool_non_zero_is_subject(tmp_path: Path) -> None:
@@ -39,3 +39,18 @@ def test_bad_files_name_the_source_and_the_fix(tmp_path: Path, write, message: s
         path.with_suffix(".npz.npy").rename(path)
     with pytest.raises(ValueError, match=message):
         load_masks(path, "--masks")
+
+
+def test_find_masks_beside_the_video_or_in_a_masks_dir(tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    other = tmp_path / "masks"
+    other.mkdir()
+
+    assert find_masks(video) is None
+    np.savez(tmp_path / "clip.masks.npz", masks=np.zeros((1, 2, 2), bool))
+    assert find_masks(video) == tmp_path / "clip.masks.npz"
+    assert find_masks(video, other) is None  # a masks dir looks only there
+    np.savez(other / "clip.masks.npz", masks=np.zeros((1, 2, 2), bool))
+    assert find_masks(video, other) == other / "clip.masks.npz"
+    assert find_masks(tmp_path / "other.mp4") is None  # another stem
