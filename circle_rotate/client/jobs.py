@@ -2,8 +2,9 @@
 
 Columns (all optional unless the workflow needs them):
 - ``id``: the job's name and output folder (letters, digits, ``._-``); default ``job-<hash of the row>``, stable.
-- ``first_image`` (required when the workflow has a first-frame input), ``last_image``, ``video``: file
-  paths, relative to the jobs file's folder (uploaded to the server before the job runs).
+- ``first_image`` (required when the workflow has a first-frame input), ``last_image`` (required when it has a
+  last-frame input; ``none`` runs without a last frame where every consumer's last-frame input is optional),
+  ``video``: file paths, relative to the jobs file's folder (uploaded to the server before the job runs).
 - ``prompt``, or ``subject`` with ``direction``/``shot_size``/``scene``/``language``, which build the orbit
   prompt (``circle_rotate.prompts.orbit_prompt``); ``negative_prompt``. A workflow whose prompt node takes
   ``subject``, ``direction``... as inputs (CircleRotateOrbitPromptEncode) gets those fields directly.
@@ -31,6 +32,8 @@ from .workflow_fill import IMAGE_FIELDS, LORA_FIELDS, FieldMap
 PROMPT_PARTS = ("subject", "direction", "shot_size", "scene", "language")
 CONTROL_FIELDS = ("id", "lora", "pair")
 JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+NO_IMAGE = "none"
+"""The ``last_image`` value that runs a job without a last frame (the workflow's last-frame loader is removed)."""
 TRUE_WORDS = {"1", "true", "yes", "on", "with"}
 FALSE_WORDS = {"0", "false", "no", "off", "without"}
 
@@ -172,6 +175,12 @@ def _parse_row(row: dict[str, Any], base_dir: Path, field_map: FieldMap) -> tupl
         if not targets:
             raise _FieldError(name, "unknown field: it matches no workflow input; name an input "
                               "(e.g. cfg or 12.steps), title a node [batch: field], or use --map field=node.input")
+        if name == "last_image" and str(raw).strip().lower() == NO_IMAGE:
+            reason = field_map.omit_blocker(name)
+            if reason:
+                raise _FieldError(name, f"'{NO_IMAGE}' cannot leave the last frame out: {reason}; give an image path")
+            values[name] = None
+            continue
         if field_map.is_upload(name):
             path = (base_dir / str(raw)).resolve()
             if not path.is_file():
@@ -184,6 +193,13 @@ def _parse_row(row: dict[str, Any], base_dir: Path, field_map: FieldMap) -> tupl
             raise _FieldError(name, str(error)) from None
     if "first_image" not in values and field_map.resolve("first_image"):
         raise _FieldError("first_image", "missing: the workflow takes a first frame; give the image path")
+    last_targets = field_map.resolve("last_image")
+    if "last_image" not in values and last_targets:
+        where = ", ".join(str(target) for target in last_targets)
+        blocker = field_map.omit_blocker("last_image")
+        how = (f"give the image path, or {NO_IMAGE} to run without a last frame" if blocker is None
+               else f"give the image path (the workflow cannot run without it: {blocker})")
+        raise _FieldError("last_image", f"missing: the workflow takes a last frame ({where}); {how}")
     parts = {name: str(row[name]) for name in PROMPT_PARTS if name in row}
     if parts and build_prompt:
         if "prompt" in row:

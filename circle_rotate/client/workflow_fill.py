@@ -23,6 +23,9 @@ A job field is written into one or more *targets* (node id, input name), always 
 4. Any other field: ``node_id.input`` (e.g. ``12.steps``), or the name of a literal input, which sets that
    input on every node that has it (``cfg`` sets both samplers' cfg).
 
+A field whose value is None is *left out*: ``fill`` removes the nodes it writes and every link from them. That is
+how a job runs without a last frame; ``FieldMap.omit_blocker`` says whether the workflow allows it.
+
 A field that maps to nothing is an unknown field. A field's type is the type of the literal it replaces. A
 field whose targets are all file inputs of loaders (LoadImage ``image``, LoadVideo ``file``, ...) takes a local
 path: the file is uploaded (``/upload/image``) and its server name written instead.
@@ -264,6 +267,28 @@ class FieldMap:
         """The workflow's own value of ``field`` (its first target's literal)."""
         return _literal(self.workflow, self.resolve(field)[0])
 
+    def omit_blocker(self, field: str) -> str | None:
+        """Why ``field`` cannot be left out of the workflow (a job value of None), or None when it can.
+
+        It can when every target is a loader's file input (LoadImage ``image``, ...) and every link out of those
+        loaders lands in a last-frame input (``end_image``, ``last_image``, ``last_frame``, ``end_frame``), which
+        ComfyUI's Wan nodes and the pack's nodes declare optional; any other consumer needs the image.
+        """
+        targets = self.resolve(field)
+        if not targets:
+            return "the workflow has no input for it"
+        for target in targets:
+            class_type = self.workflow[target.node_id]["class_type"]
+            if (class_type, target.input) not in UPLOAD_INPUTS:
+                return f"it writes {target} ({class_type}), which is not an image loader that can be removed"
+        loaders = {target.node_id for target in targets}
+        for node_id, node in self.workflow.items():
+            for name, value in node["inputs"].items():
+                if is_link(value) and value[0] in loaders and name not in LAST_IMAGE_INPUTS:
+                    return (f"node {node_id} ({node['class_type']}) takes it in input {name!r}, which is not an "
+                            f"optional last-frame input ({', '.join(LAST_IMAGE_INPUTS)})")
+        return None
+
     def describe(self) -> dict[str, list[str]]:
         """Field -> ["node_id.input", ...] for the fields rules 1-3 give (for ``--show-map`` and errors)."""
         return {field: [str(t) for t in targets] for field, targets in sorted(self.targets.items())}
@@ -278,9 +303,22 @@ def _kind(value: Any) -> type:
 
 
 def fill(workflow: dict[str, Any], field_map: FieldMap, values: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``workflow`` with each field's value written into its targets (the input is not modified)."""
+    """A copy of ``workflow`` with each field's value written into its targets (the input is not modified).
+
+    A value of None leaves the field out: the nodes it writes are removed, with every input linked to them
+    (check ``field_map.omit_blocker(field)`` first; the jobs reader does).
+    """
     filled = copy.deepcopy(workflow)
+    omitted = set()
     for field, value in values.items():
         for target in field_map.resolve(field):
-            filled[target.node_id]["inputs"][target.input] = value
+            if value is None:
+                omitted.add(target.node_id)
+            else:
+                filled[target.node_id]["inputs"][target.input] = value
+    for node_id in omitted:
+        del filled[node_id]
+    for node in filled.values():
+        for name in [name for name, value in node["inputs"].items() if is_link(value) and value[0] in omitted]:
+            del node["inputs"][name]
     return filled

@@ -33,7 +33,7 @@ def test_bad_workflow_or_map_stops_before_running(capsys, tmp_path) -> None:
 def test_unreachable_server_fails_jobs_and_reports_skipped_rows(capsys, tmp_path) -> None:
     (tmp_path / "first.png").write_bytes(b"png")
     jobs = tmp_path / "jobs.csv"
-    jobs.write_text("id,first_image,seed\na,first.png,1\nb,first.png,x\n")
+    jobs.write_text("id,first_image,last_image,seed\na,first.png,none,1\nb,first.png,none,x\n")
     status = main(["batch", str(jobs), "--workflow", str(TINY), "--server", "http://127.0.0.1:9",
                    "--out", str(tmp_path / "out"), "--server-wait", "0.2", "--no-progress"])
     captured = capsys.readouterr()

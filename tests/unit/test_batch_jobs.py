@@ -30,12 +30,12 @@ def test_csv_rows_become_typed_jobs_and_bad_rows_name_line_and_field(folder, fie
     path.write_text(
         "id,first_image,last_image,seed,cfg,prompt,colour\n"
         "a,first.png,last.png,1,1.5,a car orbits,\n"
-        "b,missing.png,,2,,,\n"
-        "c,first.png,,x,,,\n"
+        "b,missing.png,last.png,2,,,\n"
+        "c,first.png,last.png,x,,,\n"
         "\n"
-        "d,first.png,,3,,,red\n"
-        "e,first.png,,4,2,\"multi\nline\",\n"
-        "a,first.png,,5,,,\n"
+        "d,first.png,last.png,3,,,red\n"
+        "e,first.png,last.png,4,2,\"multi\nline\",\n"
+        "a,first.png,last.png,5,,,\n"
     )
     jobs, errors = parse_jobs(path, field_map)
     assert [(job.id, job.line) for job in jobs] == [("a", 2), ("e", 7)]
@@ -50,13 +50,14 @@ def test_csv_rows_become_typed_jobs_and_bad_rows_name_line_and_field(folder, fie
 
 def test_jsonl_rows_subject_prompt_and_lora_switch(folder, field_map) -> None:
     path = folder / "jobs.jsonl"
+    images = {"first_image": "first.png", "last_image": "last.png"}
     rows = [
-        {"first_image": "first.png", "subject": "a car", "direction": "right", "lora": "off", "pair": "p1"},
-        {"first_image": "first.png", "subject": "a car", "direction": "right", "lora_high": 0.8, "pair": "p1"},
-        {"first_image": "first.png", "subject": "a car", "direction": "up"},
-        {"first_image": "first.png", "lora": False, "lora_low": 0.5},
-        {"first_image": "first.png", "seed": 1.5},
-        {"first_image": "first.png", "prompt": "x", "subject": "a car"},
+        {**images, "subject": "a car", "direction": "right", "lora": "off", "pair": "p1"},
+        {**images, "subject": "a car", "direction": "right", "lora_high": 0.8, "pair": "p1"},
+        {**images, "subject": "a car", "direction": "up"},
+        {**images, "lora": False, "lora_low": 0.5},
+        {**images, "seed": 1.5},
+        {**images, "prompt": "x", "subject": "a car"},
         {"seed": 3},
     ]
     path.write_text("\n".join(json.dumps(row) for row in rows) + "\nnot json\n[1]\n")
@@ -78,7 +79,7 @@ def test_default_id_is_stable_and_ignores_order() -> None:
 
 def test_unsafe_id_and_unknown_extension(folder, field_map) -> None:
     path = folder / "jobs.csv"
-    path.write_text("id,first_image\n../x,first.png\n")
+    path.write_text("id,first_image,last_image\n../x,first.png,last.png\n")
     jobs, errors = parse_jobs(path, field_map)
     assert not jobs and errors[0].field == "id" and "folder-safe" in errors[0].message
     with pytest.raises(ValueError, match="use .csv or .jsonl"):
@@ -118,3 +119,38 @@ def test_pack_nodes_take_subject_and_strengths_directly_and_videos_are_uploads(f
                               "lora_high": 0.0, "lora_low": 0.0, "lora_strength": 0.0}
     assert field_map.is_upload("video") and not field_map.is_upload("subject")
     assert [(e.line, e.field) for e in errors] == [(2, "video")] and "nope.mp4" in errors[0].message
+
+
+def test_a_row_without_last_image_is_refused_when_the_workflow_takes_a_last_frame(folder, field_map) -> None:
+    path = folder / "jobs.csv"
+    path.write_text("id,first_image,last_image,seed\n"
+                    "blank,first.png,,1\n"
+                    "none,first.png,None,2\n"
+                    "both,first.png,last.png,3\n")
+    jobs, errors = parse_jobs(path, field_map)
+    assert [(e.line, e.field) for e in errors] == [(2, "last_image")]
+    assert "missing: the workflow takes a last frame (7.image)" in errors[0].message
+    assert "or none to run without a last frame" in errors[0].message
+    assert [job.id for job in jobs] == ["none", "both"]
+    assert jobs[0].values["last_image"] is None and jobs[1].values["last_image"] == folder / "last.png"
+
+
+def test_none_is_refused_when_a_consumer_needs_the_last_image(folder) -> None:
+    workflow = load_workflow(TINY)
+    workflow["20"] = {"class_type": "ImageInvert", "inputs": {"image": ["7", 0]}}
+    path = folder / "jobs.jsonl"
+    path.write_text(json.dumps({"first_image": "first.png", "last_image": "none"}) + "\n"
+                    + json.dumps({"first_image": "first.png"}) + "\n")
+    jobs, errors = parse_jobs(path, FieldMap(workflow))
+    assert not jobs and [(e.line, e.field) for e in errors] == [(1, "last_image"), (2, "last_image")]
+    assert "node 20 (ImageInvert) takes it in input 'image'" in errors[0].message
+    assert "cannot run without it" in errors[1].message and "or none" not in errors[1].message
+
+
+def test_a_first_frame_only_workflow_needs_no_last_image(folder) -> None:
+    workflow = load_workflow(TINY)
+    del workflow["7"], workflow["10"]["inputs"]["end_image"]
+    path = folder / "jobs.csv"
+    path.write_text("first_image,seed\nfirst.png,1\n")
+    jobs, errors = parse_jobs(path, FieldMap(workflow))
+    assert not errors and jobs[0].values == {"first_image": folder / "first.png", "seed": 1}

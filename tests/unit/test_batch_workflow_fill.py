@@ -109,5 +109,25 @@ PACK_WORKFLOWS = sorted((Path(__file__).resolve().parents[2] / "workflows" / "ap
 
 @pytest.mark.parametrize("path", PACK_WORKFLOWS, ids=[p.stem for p in PACK_WORKFLOWS])
 def test_the_pack_api_workflows_map_their_inputs(path) -> None:
-    targets = FieldMap(load_workflow(path)).describe()
+    field_map = FieldMap(load_workflow(path))
+    targets = field_map.describe()
     assert {"first_image", "seed"} <= set(targets) or "video" in targets, targets
+    if "last_image" in targets:  # every consumer of the last frame takes it as optional: "none" is allowed
+        assert field_map.omit_blocker("last_image") is None
+
+
+def test_a_none_value_removes_the_loader_and_its_links(workflow) -> None:
+    workflow["15"] = {"class_type": "CircleRotateEvaluate", "inputs": {"images": ["13", 0], "last_image": ["7", 0]}}
+    field_map = FieldMap(workflow)
+    assert field_map.omit_blocker("last_image") is None
+    filled = fill(workflow, field_map, {"last_image": None, "first_image": "a.png"})
+    assert "7" not in filled and "7" in workflow
+    assert "end_image" not in filled["10"]["inputs"] and "last_image" not in filled["15"]["inputs"]
+    assert filled["10"]["inputs"]["start_image"] == ["6", 0] and filled["6"]["inputs"]["image"] == "a.png"
+
+
+def test_omit_blocker_names_a_consumer_that_needs_the_image(workflow) -> None:
+    workflow["20"] = {"class_type": "ImageScale", "inputs": {"image": ["7", 0]}}
+    assert "node 20 (ImageScale) takes it in input 'image'" in FieldMap(workflow).omit_blocker("last_image")
+    assert "not an image loader" in FieldMap(workflow).omit_blocker("seed")
+    assert FieldMap(workflow).omit_blocker("colour") == "the workflow has no input for it"
