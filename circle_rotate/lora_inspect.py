@@ -14,22 +14,29 @@ Key formats (the trainer that writes them; whether ComfyUI 0.8.0 applies them to
 
 Module names are normalised to the Wan module path (``blocks.0.self_attn.q``) where the format allows it.
 The delta ComfyUI applies is ``strength * (alpha / rank) * up @ down`` (scale 1 without alpha).
+
+Fit to a model, beyond names: ``coverage`` counts the modules a model has a key for, leaving out those its
+architecture lacks by design (``wan21_image_branch``: Wan2.1 I2V's image cross-attention, which no Wan2.2 expert
+has); ``shape_mismatches`` compares the shape each module would write with the shape of the model's weight (a
+LoRA for another Wan width has the right names and the wrong shapes).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 # Key suffixes that end a module's stem, longest first so that ``.lora_A.default.weight`` wins over ``.weight``.
 _SUFFIXES = (
+    ".lora_linear_layer.down.weight", ".lora_linear_layer.up.weight",
     ".lora_A.default.weight", ".lora_B.default.weight", ".lora_down.weight", ".lora_up.weight",
     ".lora_mid.weight", ".lora.down.weight", ".lora.up.weight", "_lora.down.weight", "_lora.up.weight",
-    ".lora_A.weight", ".lora_B.weight", ".hada_w1_a", ".hada_w1_b", ".hada_w2_a", ".hada_w2_b", ".hada_t1",
+    ".lora_A.weight", ".lora_B.weight", ".lora_A", ".lora_B", ".reshape_weight", ".set_weight", ".hada_w1_a", ".hada_w1_b", ".hada_w2_a", ".hada_w2_b", ".hada_t1",
     ".hada_t2", ".lokr_w1_a", ".lokr_w1_b", ".lokr_w2_a", ".lokr_w2_b", ".lokr_w1", ".lokr_w2", ".lokr_t2",
     ".dora_scale", ".diff_b", ".diff", ".alpha",
 )
@@ -224,6 +231,20 @@ def inspect_lora(tensors: Mapping[str, Any], metadata: Mapping[str, str] | None 
     return LoraInfo(formats.most_common(1)[0][0], modules, dict(metadata or {}))
 
 
+_WAN21_IMAGE_BRANCH = re.compile(r"^(blocks\.\d+\.cross_attn\.(k_img|v_img|norm_k_img)|img_emb(\..+)?)$")
+
+
+def wan21_image_branch(stem: str) -> bool:
+    """Whether a module stem belongs to Wan2.1 I2V's CLIP-image branch: the image cross-attention of each block
+    (``cross_attn.k_img``, ``v_img``, ``norm_k_img``) or the image embedding (``img_emb.*``).
+
+    Wan2.2 experts (I2V A14B, TI2V 5B) and Wan2.1 T2V have no such modules, by design: Wan2.1 I2V LoRAs applied to
+    them (users do this on purpose, e.g. lightx2v's) carry these modules, and ComfyUI skips them.
+    """
+    path = wan_path(stem, stem_format(stem, set()))
+    return path is not None and _WAN21_IMAGE_BRANCH.match(path) is not None
+
+
 @dataclass(frozen=True)
 class Coverage:
     """How many of a LoRA's modules a model has a key for.
@@ -231,33 +252,132 @@ class Coverage:
     Attributes:
         matched: number of module stems the model's LoRA key map contains.
         total: number of module stems in the LoRA.
-        unmatched: a few unmatched stems, sorted, for messages.
+        unmatched: a few unmatched stems that count (not the ``not_applicable`` ones), sorted, for messages.
+        not_applicable: every unmatched stem of a part the model's architecture lacks by design, sorted.
     """
 
     matched: int
     total: int
     unmatched: tuple[str, ...]
+    not_applicable: tuple[str, ...] = ()
+
+    @property
+    def applicable(self) -> int:
+        """Modules the model could have: ``total`` minus the not-applicable ones."""
+        return self.total - len(self.not_applicable)
 
     @property
     def fraction(self) -> float:
-        return self.matched / self.total if self.total else 0.0
+        """``matched / applicable`` (0 when nothing is applicable)."""
+        return self.matched / self.applicable if self.applicable else 0.0
 
 
-def coverage(stems: Iterable[str], model_keys: Iterable[str], examples: int = 3) -> Coverage:
+def coverage(
+    stems: Iterable[str], model_keys: Iterable[str], examples: int = 3,
+    lacks_by_design: Callable[[str], bool] | None = None,
+) -> Coverage:
     """Match LoRA module stems against a model's LoRA key map (ComfyUI's ``model_lora_keys_unet`` keys).
 
     Args:
         stems: the LoRA's module stems, after any key conversion the host applies.
         model_keys: the names the host accepts for the model's weights.
         examples: how many unmatched stems to keep.
+        lacks_by_design: says which unmatched stems belong to a part the model's architecture does not have (e.g.
+            ``wan21_image_branch`` for a Wan2.2 expert); they are counted as not applicable. None: every stem counts.
 
     Returns:
         The Coverage.
     """
     stem_set = set(stems)
     known = set(model_keys)
-    unmatched = sorted(stem_set - known)
-    return Coverage(len(stem_set) - len(unmatched), len(stem_set), tuple(unmatched[:examples]))
+    missing = sorted(stem_set - known)
+    not_applicable = tuple(stem for stem in missing if lacks_by_design is not None and lacks_by_design(stem))
+    unmatched = [stem for stem in missing if stem not in not_applicable]
+    return Coverage(len(stem_set) - len(missing), len(stem_set), tuple(unmatched[:examples]), not_applicable)
+
+
+# The (up, down) tensor names of one low-rank module, as ComfyUI's LoRA adapter reads them (up: (out, rank),
+# down: (rank, in, *kernel)).
+_UP_DOWN = (
+    (".lora_up.weight", ".lora_down.weight"), ("_lora.up.weight", "_lora.down.weight"),
+    (".lora_B.weight", ".lora_A.weight"), (".lora.up.weight", ".lora.down.weight"), (".lora_B", ".lora_A"),
+    (".lora_linear_layer.up.weight", ".lora_linear_layer.down.weight"),
+    (".lora_B.default.weight", ".lora_A.default.weight"), (".hada_w1_a", ".hada_w1_b"),
+)
+# Tensors that hold a whole weight (or bias) of the model's shape, and whether they patch the bias.
+_FULL = ((".diff", False), (".set_weight", False), (".diff_b", True))
+
+
+@dataclass(frozen=True)
+class ShapeMismatch:
+    """A LoRA module whose delta does not have the shape of the model weight it patches.
+
+    Attributes:
+        stem: the module's stem (as the model's key map names it).
+        model_key: the model's weight (or bias) key.
+        lora_shape: the shape of the delta the LoRA carries (``(out, in, *kernel)`` for low-rank modules).
+        model_shape: the shape of the model's tensor.
+    """
+
+    stem: str
+    model_key: str
+    lora_shape: tuple[int, ...]
+    model_shape: tuple[int, ...]
+
+
+def _low_rank_fits(up_shape: tuple[int, ...], down_shape: tuple[int, ...], weight: tuple[int, ...]) -> bool:
+    """ComfyUI's rule: ``up.flatten(1) @ down.flatten(1)`` must reshape to the weight (same rows, same count)."""
+    return (len(weight) >= 1 and up_shape[0] == weight[0]
+            and math.prod(down_shape[1:]) == math.prod(weight[1:]))
+
+
+def shape_mismatches(
+    tensors: Mapping[str, Any], key_map: Mapping[str, Any], model_shapes: Mapping[str, tuple[int, ...]]
+) -> list[ShapeMismatch]:
+    """The modules of a LoRA whose deltas do not fit the model's weights, sorted by stem.
+
+    Checked: low-rank modules (up/down pairs in every naming ComfyUI reads, and LoHa's first pair) by ComfyUI's
+    rule (up's rows equal the weight's, down's columns times kernel equal the weight's other dimensions), and full
+    tensors (``.diff``, ``.set_weight``, ``.diff_b`` for the bias) by exact shape. Modules with a ``lora_mid``,
+    ``reshape_weight`` or ``hada_t1`` tensor, LoKr, and stems the key map lacks are not checked.
+
+    Args:
+        tensors: the LoRA's tensors after the host's key conversion (anything with ``.shape``).
+        key_map: stem -> model weight key, or (key, (dim, start, length)) for a slice of it (ComfyUI's key map).
+        model_shapes: model key -> shape.
+
+    Returns:
+        One ShapeMismatch per module (and per bias) that does not fit.
+    """
+    grouped: dict[str, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        stem, suffix = module_stem(key)
+        grouped.setdefault(stem, {})[suffix] = value
+    found = []
+    for stem in sorted(grouped):
+        parts, target = grouped[stem], key_map.get(stem)
+        if target is None or parts.keys() & {".lora_mid.weight", ".reshape_weight", ".hada_t1"}:
+            continue
+        weight_key, offset = (target, None) if isinstance(target, str) else (target[0], target[1])
+        if weight_key not in model_shapes:
+            continue
+        weight_shape = list(model_shapes[weight_key])
+        if offset is not None:
+            weight_shape[offset[0]] = offset[2]
+        weight_shape = tuple(weight_shape)
+        pair = next(((parts[up], parts[down]) for up, down in _UP_DOWN if up in parts and down in parts), None)
+        if pair is not None:
+            up_shape, down_shape = tuple(pair[0].shape), tuple(pair[1].shape)
+            if not _low_rank_fits(up_shape, down_shape, weight_shape):
+                found.append(ShapeMismatch(stem, weight_key, (up_shape[0], *down_shape[1:]), weight_shape))
+        for suffix, is_bias in _FULL:
+            if suffix not in parts:
+                continue
+            key = weight_key.removesuffix(".weight") + ".bias" if is_bias else weight_key
+            expected = model_shapes.get(key) if is_bias else weight_shape
+            if expected is not None and tuple(parts[suffix].shape) != tuple(expected):
+                found.append(ShapeMismatch(stem, key, tuple(parts[suffix].shape), tuple(expected)))
+    return found
 
 
 _HIGH_TOKENS = {"high", "h", "hn", "hi", "highnoise"}

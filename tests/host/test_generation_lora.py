@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from fixtures.generation_graphs import conditioning
-from fixtures.lora_files import make_lora, wan_lora_modules, write_lora
+from fixtures.lora_files import make_lora, make_wan21_i2v_lora, wan_lora_modules, widened, write_lora
 from fixtures.tiny_models import tiny_expert_state_dict
 
 
@@ -129,3 +129,72 @@ def test_swapped_loras_are_warned_about(comfy_host, tiny_models, experts, caplog
            "metadata say high-noise)" in result[2]
     assert sum("check that the high and low LoRAs are not swapped" in r.getMessage() for r in caplog.records) == 2
     assert result.ui["text"] == result[2].split("\n")
+
+
+def test_wan21_i2v_lora_skips_the_image_branch_exactly_as_the_native_loader(comfy_host, tiny_models, experts,
+                                                                            sample) -> None:
+    name = "wan2.1_i2v_lightx2v_tiny.safetensors"
+    write_lora(tiny_models.models_dir / "loras" / name, make_wan21_i2v_lora(tiny_expert_state_dict(seed=1)))
+
+    result = dual_lora(comfy_host, experts, name, name)
+
+    assert result[2].count("matched 22/22 modules (10 not applicable: Wan2.1 I2V image cross-attention") == 2, result[2]
+    native = comfy_host.node("LoraLoaderModelOnly")()
+    native_high = native.load_lora_model_only(experts[0], name, 1.0)[0]
+    native_low = native.load_lora_model_only(experts[1], name, 1.0)[0]
+    for ours, theirs in ((result[0], native_high), (result[1], native_low)):
+        assert set(ours.patches) == set(theirs.patches) and len(ours.patches) == 2 * 11 + 2  # 2 .diff_b biases
+        assert not any("img" in key for key in ours.patches)
+    patched = sample(result[0], result[1])
+    assert torch.equal(patched, sample(native_high, native_low))
+    assert not torch.equal(patched, sample(*experts)), "the LoRA did not change the output"
+
+
+def test_a_lora_with_only_image_branch_modules_is_refused(comfy_host, tiny_models, experts) -> None:
+    tensors = make_wan21_i2v_lora(tiny_expert_state_dict(seed=1))
+    image_only = {key: value for key, value in tensors.items() if "img" in key}
+    write_lora(tiny_models.models_dir / "loras" / "image_branch_only.safetensors", image_only)
+    with pytest.raises(ValueError, match=r"lora_high 'image_branch_only.safetensors' matched 0 of 0 modules of the "
+                       r"high-noise expert \(and 10 not applicable: Wan2.1 I2V image cross-attention\)"):
+        dual_lora(comfy_host, experts, "image_branch_only.safetensors", "None")
+
+
+def test_a_lora_for_another_wan_width_is_refused_with_both_shapes(comfy_host, tiny_models, experts) -> None:
+    modules = widened(wan_lora_modules(tiny_expert_state_dict(seed=1)))
+    write_lora(tiny_models.models_dir / "loras" / "wider_wan.safetensors", make_lora(modules, "musubi"))
+    with pytest.raises(ValueError) as error:
+        dual_lora(comfy_host, experts, tiny_models.loras["high_musubi"], "wider_wan.safetensors")
+    assert str(error.value).startswith(
+        "lora_low 'wider_wan.safetensors' does not fit the low-noise expert: 20 of its 20 matched modules have other "
+        "shapes than the expert's weights, e.g. lora_unet_blocks_0_cross_attn_k carries a (256, 256) delta where "
+        "the expert's diffusion_model.blocks.0.cross_attn.k.weight is (128, 128)."
+    ), error.value
+
+
+def test_one_module_of_the_wrong_shape_is_refused(comfy_host, tiny_models, experts) -> None:
+    modules = wan_lora_modules(tiny_expert_state_dict(seed=1))
+    modules["blocks.1.ffn.2"] = (modules["blocks.1.ffn.2"][0], modules["blocks.1.ffn.2"][1] * 2)
+    write_lora(tiny_models.models_dir / "loras" / "one_wrong.safetensors", make_lora(modules, "peft"))
+    with pytest.raises(ValueError, match=r"lora_high 'one_wrong.safetensors' does not fit the high-noise expert: 1 "
+                       r"of its 20 matched modules .* diffusion_model.blocks.1.ffn.2 carries a \(128, 512\) delta "
+                       r"where the expert's diffusion_model.blocks.1.ffn.2.weight is \(128, 256\)"):
+        dual_lora(comfy_host, experts, "one_wrong.safetensors", "None")
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("truncated.safetensors", lambda data: data[: len(data) // 2]),
+        ("empty.safetensors", lambda data: b""),
+        ("not_safetensors.safetensors", lambda data: b"<html>404 Not Found</html>" * 4),
+        ("truncated.pt", lambda data: b"PK\x03\x04" + data[:100]),
+    ],
+)
+def test_a_damaged_file_names_the_input_and_the_file(comfy_host, tiny_models, experts, name, damage) -> None:
+    loras = tiny_models.models_dir / "loras"
+    (loras / name).write_bytes(damage((loras / tiny_models.loras["low_musubi"]).read_bytes()))
+    with pytest.raises(ValueError) as error:
+        dual_lora(comfy_host, experts, tiny_models.loras["high_musubi"], name)
+    message = str(error.value)
+    assert message.startswith(f"lora_low '{name}' cannot be read as a LoRA ({loras / name}, "), message
+    assert "The file is corrupt or incomplete: download it again" in message

@@ -14,6 +14,7 @@ import torch
 
 from fixtures.comfy_in_process import run_coroutine
 from fixtures.gguf_pack import find_gguf_pack
+from fixtures.lora_files import make_lora, make_wan21_i2v_lora, wan_lora_modules, widened, write_lora
 from fixtures.tiny_gguf import write_tiny_expert_gguf
 from fixtures.tiny_models import tiny_expert_state_dict
 
@@ -127,3 +128,24 @@ def test_input_gguf_model_is_not_mutated(comfy_host, tiny_models, gguf_experts) 
     assert result[0] is not high and type(result[0]) is type(high), "the output is not a GGUF clone of the input"
     assert (high.patches, low.patches) == ({}, {})
     assert torch.equal(forward(high), before[0]) and torch.equal(forward(low), before[1])
+
+
+def test_a_lora_for_another_width_is_refused_on_gguf_experts(comfy_host, tiny_models, gguf_experts) -> None:
+    modules = widened(wan_lora_modules(tiny_expert_state_dict(seed=1)))
+    write_lora(tiny_models.models_dir / "loras" / "wider_wan_gguf.safetensors", make_lora(modules, "musubi"))
+    with pytest.raises(ValueError, match=r"lora_high 'wider_wan_gguf.safetensors' does not fit the high-noise "
+                       r"expert: 20 of its 20 matched modules .* carries a \(256, 256\) delta where the expert's "
+                       r"diffusion_model.blocks.0.cross_attn.k.weight is \(128, 128\)"):
+        dual_lora(comfy_host, *gguf_experts, "wider_wan_gguf.safetensors", "None")
+
+
+def test_wan21_i2v_lora_on_gguf_experts_does_what_the_native_loader_does(comfy_host, tiny_models,
+                                                                        gguf_experts) -> None:
+    name = "wan2.1_i2v_lightx2v_tiny_gguf.safetensors"
+    write_lora(tiny_models.models_dir / "loras" / name, make_wan21_i2v_lora(tiny_expert_state_dict(seed=1)))
+    result = dual_lora(comfy_host, *gguf_experts, name, name)
+    assert result[2].count("matched 22/22 modules (10 not applicable") == 2, result[2]
+    for ours, model in zip(result[:2], gguf_experts):
+        patched = forward(ours)
+        assert (patched - forward(model)).abs().max() > 0.01, "the LoRA did not change the GGUF expert's output"
+        torch.testing.assert_close(patched, forward(native(comfy_host, model, name)), rtol=1e-6, atol=1e-6)

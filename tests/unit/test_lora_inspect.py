@@ -104,3 +104,99 @@ def test_expert_hint(name: str, metadata, expected) -> None:
     assert expert == expected
     if expected:
         assert expected in evidence
+
+
+@pytest.mark.parametrize(
+    ("stem", "expected"),
+    [
+        ("diffusion_model.blocks.3.cross_attn.k_img", True),
+        ("lora_unet_blocks_0_cross_attn_v_img", True),
+        ("lora_unet_blocks_12_cross_attn_norm_k_img", True),
+        ("diffusion_model.img_emb.proj.1", True),
+        ("lora_unet_img_emb_proj_3", True),
+        ("diffusion_model.blocks.3.cross_attn.k", False),
+        ("diffusion_model.blocks.3.self_attn.norm_k", False),
+        ("lora_unet_input_blocks_4_1_transformer_blocks_0_attn2_to_k", False),
+    ],
+)
+def test_wan21_image_branch(stem: str, expected: bool) -> None:
+    assert lora_inspect.wan21_image_branch(stem) is expected
+
+
+def test_modules_the_model_lacks_by_design_are_not_applicable() -> None:
+    stems = {f"diffusion_model.{name}" for name in MODULES} | {
+        "diffusion_model.blocks.0.cross_attn.k_img", "diffusion_model.img_emb.proj.1", "diffusion_model.blocks.9.ffn.0"}
+    model_keys = {f"diffusion_model.{name}" for name in MODULES}
+
+    plain = lora_inspect.coverage(stems, model_keys)
+    assert (plain.matched, plain.total, plain.applicable, plain.not_applicable) == (20, 23, 23, ())
+
+    result = lora_inspect.coverage(stems, model_keys, lacks_by_design=lora_inspect.wan21_image_branch)
+    assert (result.matched, result.total, result.applicable) == (20, 23, 21)
+    assert result.not_applicable == ("diffusion_model.blocks.0.cross_attn.k_img", "diffusion_model.img_emb.proj.1")
+    assert result.unmatched == ("diffusion_model.blocks.9.ffn.0",)
+    assert result.fraction == pytest.approx(20 / 21)
+    nothing = lora_inspect.coverage({"diffusion_model.img_emb.proj.1"}, model_keys, lacks_by_design=lambda s: True)
+    assert (nothing.applicable, nothing.fraction) == (0, 0.0)
+
+
+KEY_MAP = {
+    "lora_unet_blocks_0_self_attn_q": "diffusion_model.blocks.0.self_attn.q.weight",
+    "diffusion_model.blocks.0.self_attn.q": "diffusion_model.blocks.0.self_attn.q.weight",
+    "diffusion_model.blocks.0.norm3": "diffusion_model.blocks.0.norm3.weight",
+    "diffusion_model.patch_embedding": "diffusion_model.patch_embedding.weight",
+    "fused.k": ("diffusion_model.qkv.weight", (0, 8, 8)),
+}
+SHAPES = {
+    "diffusion_model.blocks.0.self_attn.q.weight": (8, 6),
+    "diffusion_model.blocks.0.self_attn.q.bias": (8,),
+    "diffusion_model.blocks.0.norm3.weight": (8,),
+    "diffusion_model.patch_embedding.weight": (8, 4, 1, 2, 2),
+    "diffusion_model.qkv.weight": (24, 6),
+}
+
+
+def test_fitting_deltas_of_every_kind_pass_the_shape_check() -> None:
+    tensors = {
+        "lora_unet_blocks_0_self_attn_q.lora_up.weight": torch.zeros(8, 2),
+        "lora_unet_blocks_0_self_attn_q.lora_down.weight": torch.zeros(2, 6),
+        "lora_unet_blocks_0_self_attn_q.alpha": torch.tensor(2.0),
+        "diffusion_model.blocks.0.self_attn.q.diff_b": torch.zeros(8),
+        "diffusion_model.blocks.0.norm3.diff": torch.zeros(8),
+        "diffusion_model.patch_embedding.lora_B.weight": torch.zeros(8, 2, 1, 1, 1),
+        "diffusion_model.patch_embedding.lora_A.weight": torch.zeros(2, 4, 1, 2, 2),
+        "fused.k.lora_up.weight": torch.zeros(8, 2),
+        "fused.k.lora_down.weight": torch.zeros(2, 6),
+        "not.in.the.model.lora_up.weight": torch.zeros(99, 2),
+        "not.in.the.model.lora_down.weight": torch.zeros(2, 99),
+    }
+    assert lora_inspect.shape_mismatches(tensors, KEY_MAP, SHAPES) == []
+
+
+def test_deltas_of_another_shape_are_found_with_both_shapes() -> None:
+    tensors = {
+        "lora_unet_blocks_0_self_attn_q.lora_up.weight": torch.zeros(16, 2),  # a wider model's q
+        "lora_unet_blocks_0_self_attn_q.lora_down.weight": torch.zeros(2, 12),
+        "diffusion_model.blocks.0.self_attn.q.diff_b": torch.zeros(16),
+        "diffusion_model.blocks.0.norm3.diff": torch.zeros(16),
+        "diffusion_model.patch_embedding.lora_B.weight": torch.zeros(8, 2, 1, 1, 1),  # 16 input channels, not 4
+        "diffusion_model.patch_embedding.lora_A.weight": torch.zeros(2, 16, 1, 2, 2),
+        "fused.k.lora_up.weight": torch.zeros(24, 2),  # the whole qkv, not its k slice
+        "fused.k.lora_down.weight": torch.zeros(2, 6),
+    }
+    found = lora_inspect.shape_mismatches(tensors, KEY_MAP, SHAPES)
+    assert [(m.stem, m.model_key, m.lora_shape, m.model_shape) for m in found] == [
+        ("diffusion_model.blocks.0.norm3", "diffusion_model.blocks.0.norm3.weight", (16,), (8,)),
+        ("diffusion_model.blocks.0.self_attn.q", "diffusion_model.blocks.0.self_attn.q.bias", (16,), (8,)),
+        ("diffusion_model.patch_embedding", "diffusion_model.patch_embedding.weight", (8, 16, 1, 2, 2),
+         (8, 4, 1, 2, 2)),
+        ("fused.k", "diffusion_model.qkv.weight", (24, 6), (8, 6)),
+        ("lora_unet_blocks_0_self_attn_q", "diffusion_model.blocks.0.self_attn.q.weight", (16, 12), (8, 6)),
+    ]
+
+
+def test_a_transposed_delta_of_the_same_size_is_a_mismatch() -> None:
+    tensors = {"diffusion_model.blocks.0.self_attn.q.lora_up.weight": torch.zeros(6, 2),
+               "diffusion_model.blocks.0.self_attn.q.lora_down.weight": torch.zeros(2, 8)}
+    found = lora_inspect.shape_mismatches(tensors, KEY_MAP, SHAPES)
+    assert [(m.lora_shape, m.model_shape) for m in found] == [((6, 8), (8, 6))]
