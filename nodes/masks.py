@@ -1,4 +1,11 @@
-"""Subject masks from an .npz file into a native MASK batch (the format ``circle-rotate eval --masks`` reads)."""
+"""Subject masks from an .npz file into a native MASK batch (the format ``circle-rotate eval --masks`` reads).
+
+Only files inside ComfyUI's input folder are read: the name is joined to the folder, every symbolic link is
+resolved, and the result must be an existing ``.npz`` file inside the (resolved) folder. Every refused name
+(absolute, ``../``, a link pointing outside, a folder, a file that does not exist) gets the same message, so the
+answer tells nothing about what exists outside. The node has no ``validate_inputs``: ComfyUI's own check that the
+value is one of the listed files applies before anything runs.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +21,50 @@ CATEGORY = "CircleRotate/metrics"
 SUFFIX = ".npz"
 
 
+def inside_input(masks_file: str) -> str | None:
+    """The real path of ``masks_file`` when it names an existing .npz file inside ComfyUI's input folder, else None.
+
+    Args:
+        masks_file: a path relative to the input folder, as the node's list shows it.
+
+    Returns:
+        The resolved absolute path (symbolic links followed), or None for any name that does not resolve to an
+        existing ``.npz`` file inside the resolved input folder (absolute paths, ``..``, links pointing outside,
+        folders, missing files, names with a NUL byte).
+    """
+    if not masks_file or "\x00" in masks_file or not masks_file.endswith(SUFFIX):
+        return None
+    root = os.path.realpath(folder_paths.get_input_directory())
+    path = os.path.realpath(os.path.join(root, masks_file))
+    if os.path.commonpath([root, path]) != root or not os.path.isfile(path):
+        return None
+    return path
+
+
+def resolve_masks_file(masks_file: str) -> str:
+    """``inside_input``, or an error that is the same for every refused name.
+
+    Raises:
+        ValueError: naming the input and the fix, if ``masks_file`` is not an .npz file inside the input folder.
+    """
+    path = inside_input(masks_file)
+    if path is None:
+        raise ValueError(
+            f"masks_file {masks_file!r} is not an .npz file in ComfyUI's input folder: put the .npz there (or in a "
+            "sub-folder), refresh, and pick it from the list"
+        )
+    return path
+
+
 def npz_files() -> list[str]:
-    """The .npz files in ComfyUI's input folder and its sub-folders, as paths relative to it (sorted)."""
+    """The .npz files in ComfyUI's input folder and its sub-folders that ``inside_input`` accepts (links pointing
+    outside are left out), as paths relative to it (sorted)."""
     root = folder_paths.get_input_directory()
     found = []
     for folder, _, names in os.walk(root):
-        found.extend(os.path.relpath(os.path.join(folder, name), root) for name in names if name.endswith(SUFFIX))
+        relative = (os.path.relpath(os.path.join(folder, name), root) for name in names if name.endswith(SUFFIX))
+        found.extend(name for name in relative if inside_input(name) is not None)
     return sorted(found)
-
-
-def _path(masks_file: str) -> str:
-    return os.path.join(folder_paths.get_input_directory(), masks_file)
 
 
 class LoadSubjectMasks(io.ComfyNode):
@@ -57,19 +97,16 @@ class LoadSubjectMasks(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, masks_file: str, key: str) -> bool | str:
-        if not os.path.isfile(_path(masks_file)):
-            return f"masks_file '{masks_file}' is not in ComfyUI's input folder: put the .npz there and refresh"
-        return True
-
-    @classmethod
     def fingerprint_inputs(cls, masks_file: str, key: str) -> str:
-        stat = os.stat(_path(masks_file))
+        path = inside_input(masks_file)
+        if path is None:  # execute refuses it; the fingerprint must not tell whether it exists
+            return f"{masks_file}:{key}:refused"
+        stat = os.stat(path)
         return f"{masks_file}:{key}:{stat.st_mtime_ns}:{stat.st_size}"
 
     @classmethod
     def execute(cls, masks_file: str, key: str) -> io.NodeOutput:
-        masks = load_masks(_path(masks_file), "masks_file", key.strip() or MASKS_KEY)
+        masks = load_masks(resolve_masks_file(masks_file), "masks_file", key.strip() or MASKS_KEY)
         return io.NodeOutput(torch.from_numpy(masks).float(), len(masks))
 
 
