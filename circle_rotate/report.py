@@ -13,13 +13,24 @@ A report is a JSON-ready dict:
   - ``subject_drift``: ``subject_flow`` (mean Farneback magnitude inside the subject mask between consecutive
     sampled frames, px; -1 when no mask), ``global_flow`` (same over the whole frame, px; -1 with fewer than 2
     frames), ``drift`` (sqrt(std(cx)^2 + std(cy)^2) of the mask centres, px, NOT px/frame; -1 with fewer than 2);
+    with detected masks, these come from the original's detector rule (``results[UPSTREAM_DRIFT]``, computed by
+    the suite when the chosen rule differs), while ``subject_drift`` keeps the chosen rule's;
   - ``clip_i``: ``first_last``, ``global_avg`` (includes frame 0), ``frame_acc``: CLIP cosines;
   - ``fidelity``: ``psnr`` (dB; None for identical frames where the original wrote Infinity), ``ssim``,
     ``lpips`` (None with --no-lpips): generated first frame vs generated last frame;
   - ``vbench_sc``: subject consistency on the sampled frames with Resize(256) + CenterCrop(224) (a float);
   - ``motion``: ``motion_magnitude`` (mean Farneback magnitude over all consecutive frames, px/frame) and
     ``dynamic_degree`` (the frame-difference ratio |gray diff| > 10, NOT VBench's dynamic degree).
-- ``errors``: metric name -> message for what could not be computed.
+- ``masks_source``: where the subject masks came from: "given" (the caller's masks; the CLI says more precisely:
+  "--masks", "beside the video", "masks dir"), "segmented" (detector + segmenter), or None (drift not run);
+- ``notes``: sentences explaining values that would otherwise mislead (the original's -1 sentinels, the
+  detector rule of ``upstream.subject_drift``);
+- ``errors``: metric name -> message for what was asked for but could not be computed;
+- ``skipped``: metric name -> reason for what was not computed on purpose (a family not asked for, a model
+  turned off such as ``--no-raft`` / ``--no-lpips``). A null value is always explained by one of the two.
+
+The CSV (``write_csv``) has one column per scalar, lists of strings (``orbit.notes``, ``notes``) joined with
+" | ", and leaves out per-frame lists and the constant ``thresholds`` objects (those stay in the JSON).
 
 Non-finite floats are written as null so the files are strict JSON.
 """
@@ -34,6 +45,10 @@ from pathlib import Path
 from typing import Any
 
 FAMILIES = ("subject_drift", "clip_i", "fidelity", "subject_consistency", "motion", "orbit")
+UPSTREAM_DRIFT = "upstream_subject_drift"
+"""Key in the results mapping of the subject-drift result under the original's detector rule (when it differs)."""
+CSV_LEFT_OUT = ("thresholds",)
+"""Keys whose objects the CSV leaves out: constants of the method, the same in every row (kept in the JSON)."""
 
 
 def _or(value: Any, default: float) -> Any:
@@ -42,7 +57,8 @@ def _or(value: Any, default: float) -> Any:
 
 def upstream_view(results: Mapping[str, Any]) -> dict:
     """The original ``eval_all.py`` output computed from our family results (see the module docstring)."""
-    drift, clip_i, fidelity = results.get("subject_drift"), results.get("clip_i"), results.get("fidelity")
+    drift = results[UPSTREAM_DRIFT] if UPSTREAM_DRIFT in results else results.get("subject_drift")
+    clip_i, fidelity = results.get("clip_i"), results.get("fidelity")
     consistency, motion = results.get("subject_consistency"), results.get("motion")
     return {
         "subject_drift": None
@@ -61,13 +77,45 @@ def upstream_view(results: Mapping[str, Any]) -> dict:
     }
 
 
-def build_report(clip: Any, results: Mapping[str, Any], errors: Mapping[str, str]) -> dict:
+def upstream_notes(results: Mapping[str, Any], upstream: Mapping[str, Any]) -> list[str]:
+    """Sentences explaining the ``upstream`` object's detector rule and -1 sentinels (empty when none applies)."""
+    notes = []
+    if UPSTREAM_DRIFT in results:
+        notes.append(
+            "upstream.subject_drift uses the original's detector rule ('upstream': the most confident car/bus/truck, "
+            "else the largest box), as eval_all.py; subject_drift uses the chosen rule"
+        )
+    values = upstream.get("subject_drift")
+    source = results[UPSTREAM_DRIFT] if UPSTREAM_DRIFT in results else results.get("subject_drift")
+    if values is None or source is None:
+        return notes
+    found = sum(bool(d) for d in source.get("detected", []))
+    if values["drift"] == -1.0:
+        notes.append(
+            f"upstream.subject_drift.drift is -1.0, the original's value when fewer than 2 frames have a subject "
+            f"centre ({found} of {len(source.get('detected', []))} sampled frames had one); it is not a distance"
+        )
+    if values["subject_flow"] == -1.0:
+        notes.append("upstream.subject_drift.subject_flow is -1.0, the original's value when no frame pair has a subject mask")
+    return notes
+
+
+def build_report(
+    clip: Any,
+    results: Mapping[str, Any],
+    errors: Mapping[str, str],
+    skipped: Mapping[str, str] | None = None,
+    masks_source: str | None = None,
+) -> dict:
     """The report of one evaluated clip.
 
     Args:
         clip: the ``video.Clip`` that was analysed.
-        results: family name -> result dict (or None) as returned by the metric functions.
-        errors: metric name -> message.
+        results: family name -> result dict (or None) as returned by the metric functions, and optionally
+            ``UPSTREAM_DRIFT`` (see the module docstring).
+        errors: metric name -> message (asked for, failed).
+        skipped: metric name -> reason (not computed on purpose).
+        masks_source: where the masks came from (see the module docstring).
 
     Returns:
         The report dict (see the module docstring).
@@ -84,7 +132,19 @@ def build_report(clip: Any, results: Mapping[str, Any], errors: Mapping[str, str
     for family in FAMILIES:
         report[family] = results.get(family)
     report["upstream"] = upstream_view(results)
+    report["masks_source"] = masks_source
+    report["notes"] = upstream_notes(results, report["upstream"])
     report["errors"] = dict(errors)
+    report["skipped"] = dict(skipped or {})
+    return report
+
+
+def failed_report(source: str, message: str) -> dict:
+    """The report of a video that could not be evaluated at all: the keys of :func:`build_report`, every value
+    None (empty ``notes``/``skipped``), and ``errors`` = {"video": message}."""
+    report: dict[str, Any] = dict.fromkeys(("frames", "total_frames", "width", "height", "fps", "repeated_frames"))
+    report = {"video": source, **report, **dict.fromkeys(FAMILIES)}
+    report.update(upstream=None, masks_source=None, notes=[], errors={"video": message}, skipped={})
     return report
 
 
@@ -123,10 +183,30 @@ def flatten(report: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def csv_row(report: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The CSV cells of one report: as :func:`flatten`, but lists of strings (notes) are joined with " | " and
+    the ``CSV_LEFT_OUT`` objects are left out."""
+    row: dict[str, Any] = {}
+    for key, value in report.items():
+        name = f"{prefix}{key}"
+        if key in CSV_LEFT_OUT:
+            continue
+        if isinstance(value, Mapping):
+            row.update(csv_row(value, f"{name}."))
+        elif isinstance(value, (list, tuple)):
+            if value and all(isinstance(item, str) for item in value):
+                row[name] = " | ".join(value)
+            elif key == "notes":
+                row[name] = ""
+        else:
+            row[name] = finite(value)
+    return row
+
+
 def write_csv(reports: Sequence[dict], path: str | Path) -> None:
-    """One row per report; columns are the union of the flattened names in first-seen order; empty cells for
-    None or absent values."""
-    rows = [flatten(report) for report in reports]
+    """One row per report (:func:`csv_row`); columns are the union of the names in first-seen order; empty
+    cells for None or absent values."""
+    rows = [csv_row(report) for report in reports]
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))

@@ -11,6 +11,14 @@ Models come as one object with the attributes ``detector``, ``segmenter``, ``cli
 ``dino_upstream``, ``lpips`` and ``raft`` (e.g. ``circle_rotate.weights``' bundle), each a loaded protocol object
 (``metric_models/protocols.py``); reading an attribute may raise (e.g. a missing weight file). A missing model or a
 failing metric never stops the others: its message lands in the report's ``errors`` under the metric's name.
+A model the caller turned off (``weights.ModelDisabledError``, e.g. ``--no-raft``), LPIPS turned off with
+``use_lpips``, and a family not asked for are listed under ``skipped`` (metric name -> reason), never as errors.
+A detector that finds no subject in any sampled frame is an ``errors`` entry of ``subject_drift``.
+
+Detector rule: when the masks come from a detector whose ``rule`` is not the original's (``"upstream"``, see
+``metric_models/yolo_detector.py``) and that offers ``with_rule``, the frames are detected again under the
+original's rule (frames whose box differs are segmented again), so the report's ``upstream.subject_drift`` is the
+original's number; ``subject_drift`` keeps the chosen rule's.
 Bad input (a missing video, masks of the wrong shape, an unknown metric name) raises ``ValueError``.
 
 Progress: ``evaluate_file`` and ``evaluate_frames`` take ``progress``, a callable given the name of each stage as
@@ -38,7 +46,8 @@ from .metrics.drift import compute_drift
 from .metrics.fidelity import compute_fidelity, fit_to
 from .metrics.flow import FlowCache
 from .metrics.motion import StrideCollector, UpstreamMotion, vbench_dynamic_degree, vbench_stride
-from .report import build_report
+from .report import UPSTREAM_DRIFT, build_report
+from .weights import ModelDisabledError
 
 log = logging.getLogger(__name__)
 
@@ -127,15 +136,19 @@ class _Run:
         self.models = models
         self.options = options
         self.errors: dict[str, str] = {}
+        self.skipped: dict[str, str] = {name: "not asked for (metrics option)" for name in METRIC_FAMILIES if name not in options.metrics}
         self.results: dict[str, dict | None] = {name: None for name in METRIC_FAMILIES}
 
     def model(self, name: str, metric: str) -> Any | None:
-        """``models.<name>``, or None with the reason recorded under ``metric``."""
+        """``models.<name>``, or None with the reason recorded under ``metric`` (in ``skipped`` when turned off)."""
         if self.models is None:
             self.errors[metric] = f"no metric models were given (needs '{name}'): load them with circle_rotate.weights or pass --models-dir"
             return None
         try:
             return getattr(self.models, name)
+        except ModelDisabledError as error:  # the caller turned it off: skipped, not failed
+            self.skipped[metric] = str(error)
+            return None
         except Exception as error:  # a missing or broken weight file must not stop the other metrics
             message = str(error)
             self.errors[metric] = message if message.startswith(f"{name}:") else f"{name}: {message}"
@@ -190,25 +203,54 @@ def _select_masks(masks: np.ndarray, clip: video.Clip) -> np.ndarray:
     return masks[clip.indices].astype(bool)
 
 
+def _segment(segmenter: Any, frames: np.ndarray, boxes: list, step: int) -> np.ndarray:
+    return np.concatenate([segmenter.segment(frames[i : i + step], boxes[i : i + step]) for i in range(0, len(frames), step)])
+
+
+def _detected_masks(run: _Run, clip: video.Clip, detector: Any, segmenter: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """Masks of the sampled frames under the detector's rule, and under the original's rule when that differs
+    (else None). One detection + segmentation per distinct frame; repeats take the mask of the frame they repeat."""
+    _, first, inverse = np.unique(clip.sampled_distinct_index, return_index=True, return_inverse=True)
+    frames, step = clip.frames[first], run.options.batch_size
+    boxes = [box for i in range(0, len(frames), step) for box in detector.detect(frames[i : i + step])]
+    masks = _segment(segmenter, frames, boxes, step)
+    if getattr(detector, "rule", "upstream") == "upstream" or not hasattr(detector, "with_rule"):
+        return masks[inverse.ravel()], None
+    original = detector.with_rule("upstream")
+    original_boxes = [box for i in range(0, len(frames), step) for box in original.detect(frames[i : i + step])]
+    differ = [i for i, (a, b) in enumerate(zip(boxes, original_boxes)) if a != b]
+    original_masks = masks.copy()
+    if differ:
+        original_masks[differ] = _segment(segmenter, frames[differ], [original_boxes[i] for i in differ], step)
+    return masks[inverse.ravel()], original_masks[inverse.ravel()]
+
+
 def _drift(run: _Run, clip: video.Clip, plan: _Visitors, masks: np.ndarray | None) -> dict | None:
+    original_masks = None
     if masks is None:
         detector = run.model("detector", "subject_drift")
         segmenter = run.model("segmenter", "subject_drift") if detector is not None else None
         if segmenter is None:
             return None
-
-        def segment() -> np.ndarray:
-            # one detection + segmentation per distinct frame; repeats take the mask of the frame they repeat
-            _, first, inverse = np.unique(clip.sampled_distinct_index, return_index=True, return_inverse=True)
-            frames, step = clip.frames[first], run.options.batch_size
-            parts = [segmenter.segment(frames[i : i + step], detector.detect(frames[i : i + step])) for i in range(0, len(frames), step)]
-            return np.concatenate(parts)[inverse.ravel()]
-
-        masks = run.attempt("subject_drift", segment)
-        if masks is None:
+        found = run.attempt("subject_drift", lambda: _detected_masks(run, clip, detector, segmenter))
+        if found is None:
             return None
+        masks, original_masks = found
+        if not masks.any():
+            rule = getattr(detector, "rule", None)
+            run.errors["subject_drift"] = (
+                f"no subject found: the detector{f' (rule {rule!r})' if rule else ''} found no subject in any of the "
+                f"{len(masks)} sampled frames, so the subject values are null; give subject masks (--masks / the "
+                "masks input) or other detector settings (classes, min confidence)"
+            )
+    elif not masks.any():
+        run.errors["subject_drift"] = f"no subject found: the given masks are empty in all {len(masks)} sampled frames"
     pairs = list(zip(clip.indices[:-1].tolist(), clip.indices[1:].tolist()))
     flows = plan.cache.magnitudes(pairs, [(clip.frames[i], clip.frames[i + 1]) for i in range(len(pairs))])
+    if original_masks is not None:
+        run.results[UPSTREAM_DRIFT] = run.attempt(
+            "subject_drift.upstream", lambda: compute_drift(original_masks, clip.indices, clip.sampled_distinct_index, flows)
+        )
     return run.attempt("subject_drift", lambda: compute_drift(masks, clip.indices, clip.sampled_distinct_index, flows))
 
 
@@ -230,6 +272,8 @@ def _clip_i(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | N
 
 def _fidelity(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | None:
     lpips = run.model("lpips", "fidelity.lpips") if run.options.use_lpips else None
+    if not run.options.use_lpips:
+        run.skipped["fidelity.lpips"] = "LPIPS turned off (use_lpips off)"
 
     def compute(model: Any) -> dict:
         return compute_fidelity(clip.frames[0], clip.frames[-1], model, conditioning.first, conditioning.last)
@@ -307,7 +351,8 @@ def _evaluate(
         if run.wants(name):
             announce(name)
             run.results[name] = steps[name]()
-    return build_report(clip, run.results, run.errors)
+    masks_source = None if not run.wants("subject_drift") else "given" if masks is not None else "segmented"
+    return build_report(clip, run.results, run.errors, run.skipped, masks_source)
 
 
 def evaluate_file(

@@ -269,6 +269,10 @@ class ModelUnavailableError(RuntimeError):
     """A metric model of a ``MetricModels`` bundle could not be loaded (or was not enabled); the message says why."""
 
 
+class ModelDisabledError(ModelUnavailableError):
+    """A metric model the caller turned off (not enabled in the bundle): a skipped metric, not a failure."""
+
+
 def _load_detector(path: Path) -> Any:
     from .metric_models.yolo_detector import YoloDetector
 
@@ -379,6 +383,7 @@ class MetricModels:
         enabled: Iterable[str] | None = None,
         options: Mapping[str, Mapping[str, Any]] | None = None,
         objects: Mapping[str, Any] | None = None,
+        disabled: Mapping[str, str] | None = None,
     ) -> None:
         """Args:
             search_dirs: ``models/`` roots or folders holding the files (see ``find_weight``).
@@ -389,6 +394,9 @@ class MetricModels:
             options: constructor options per attribute name, e.g. {"detector": {"classes": ["car"]}}.
             objects: ready protocol objects per attribute name, used instead of loading a file (e.g. the ComfyUI
                 node's CLIP_VISION adapter); they count as enabled.
+            disabled: attribute names turned off on purpose, with the reason reports show (e.g.
+                {"raft": "turned off with --no-raft"}); they are not enabled, and their attribute raises
+                ``ModelDisabledError`` with that reason.
 
         Raises:
             ValueError: for an unknown attribute name or device.
@@ -400,7 +408,9 @@ class MetricModels:
         self.options = {name: dict(value) for name, value in (options or {}).items()}
         self._objects: dict[str, Any] = dict(objects or {})
         self.enabled |= set(self._objects)
-        for name in [*self.files, *self.enabled, *self.options]:
+        self.disabled = dict(disabled or {})
+        self.enabled -= set(self.disabled)
+        for name in [*self.files, *self.enabled, *self.options, *self.disabled]:
             self._check_name(name)
         self.errors: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -434,7 +444,7 @@ class MetricModels:
             if name in self.errors:
                 return None
             if name not in self.enabled:
-                self.errors[name] = f"metric model {name!r} is not enabled in this bundle (enabled: {sorted(self.enabled)})."
+                self.errors[name] = self.disabled.get(name) or f"metric model {name!r} is not enabled in this bundle (turned off; enabled: {sorted(self.enabled)})"
                 return None
             try:
                 path = self.path_of(name)
@@ -446,10 +456,15 @@ class MetricModels:
             return self._objects[name]
 
     def require(self, name: str) -> Any:
-        """The protocol object for ``name``. Raises ModelUnavailableError with the recorded reason."""
+        """The protocol object for ``name``.
+
+        Raises:
+            ModelDisabledError: ``name`` is turned off (not enabled); the message is the reason.
+            ModelUnavailableError: it could not be loaded; the message says why.
+        """
         model = self.get(name)
         if model is None:
-            raise ModelUnavailableError(self.errors[name])
+            raise (ModelUnavailableError if name in self.enabled else ModelDisabledError)(self.errors[name])
         return model
 
     def status(self) -> dict[str, str]:

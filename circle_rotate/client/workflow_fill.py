@@ -16,6 +16,8 @@ A job field is written into one or more *targets* (node id, input name), always 
    - ``video``: the ``file`` of every LoadVideo.
    - ``prompt`` / ``negative_prompt``: the ``text`` of each node linked into an input named ``positive``
      (``negative``) that has a literal string ``text``.
+   - ``subject``, ``direction``, ``shot_size``, ``scene``, ``language``: those literal inputs of each node linked
+     into ``positive`` that builds the prompt itself (CircleRotateOrbitPromptEncode).
    - ``seed``: every ``noise_seed``, and every ``seed`` of a node whose class name contains "Sampler".
    - ``lora_high`` / ``lora_low``: ``strength_high`` / ``strength_low`` of a dual-LoRA node (class name with
      "Lora", e.g. CircleRotateDualLora), and ``strength_model`` of each LoRA loader whose ``lora_name`` contains
@@ -61,6 +63,8 @@ IMAGE_FIELDS = ("first_image", "last_image")
 UPLOAD_INPUTS = {("LoadImage", "image"), ("LoadImageMask", "image"), ("LoadVideo", "file"), ("LoadAudio", "audio")}
 """(class, input) pairs that name a file in the server's input folder: a job gives a local path, uploaded first."""
 LORA_FIELDS = ("lora_high", "lora_low", "lora_strength")
+ORBIT_PROMPT_INPUTS = ("subject", "direction", "shot_size", "scene", "language")
+"""Inputs of a node that builds the orbit prompt itself (CircleRotateOrbitPromptEncode)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,12 @@ def _default_targets(workflow: dict[str, Any]) -> dict[str, list[Target]]:
                  if isinstance(workflow[n]["inputs"].get("text"), str)]
         if found:
             targets[field] = found
+    for node_id in _consumers(workflow, ("positive",)):
+        inputs = workflow[node_id]["inputs"]
+        if isinstance(inputs.get("subject"), str):
+            for name in ORBIT_PROMPT_INPUTS:
+                if name in inputs and not is_link(inputs[name]):
+                    targets.setdefault(name, []).append(Target(node_id, name))
     seeds = []
     for node_id, node in workflow.items():
         inputs = node["inputs"]

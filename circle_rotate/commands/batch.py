@@ -12,6 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli import DefaultsHelpFormatter
+
+
+JOB_FIELDS = ("first_image", "last_image", "prompt", "subject", "direction", "seed", "lora_high", "lora_low")
+"""The job fields the README names; ``--show-map`` also lists those the workflow has no input for."""
+
 
 def add_parser(subparsers: Any) -> None:
     """Register ``batch`` on the CLI's sub-parsers and set its ``run``."""
@@ -20,7 +26,7 @@ def add_parser(subparsers: Any) -> None:
         help="queue many jobs on ComfyUI servers and collect their outputs and metrics",
         description="Run each row of JOBS (CSV or JSONL) through an API-format workflow on one or more ComfyUI "
         "servers. Re-running the same command resumes: finished jobs are never run again.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("jobs", type=Path, help="jobs file (.csv or .jsonl), one job per row")
     parser.add_argument("--workflow", type=Path, required=True, help="API-format workflow (workflows/api/*.json)")
@@ -34,7 +40,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--server-wait", type=float, default=300.0,
                         help="seconds to wait for an unreachable server before giving up on it")
     parser.add_argument("--per-server", type=int, default=1, help="jobs run at once on each server")
-    parser.add_argument("--show-map", action="store_true", help="print which inputs each field writes, and exit")
+    parser.add_argument("--show-map", action="store_true",
+                        help="print which workflow inputs each job field writes (and the README's job fields this "
+                        "workflow has no input for), and exit")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -51,8 +59,13 @@ def run(args: argparse.Namespace) -> int:
             overrides.setdefault(name, []).append(target)
         field_map = FieldMap(workflow, overrides)
         if args.show_map:
-            for name, targets in field_map.describe().items():
+            described = field_map.describe()
+            for name, targets in described.items():
                 print(f"{name}: {', '.join(targets)}")
+            for name in JOB_FIELDS:
+                if name not in described and not field_map.resolve(name):
+                    instead = " (it builds the prompt: give subject, direction, ...)" if name == "prompt" and field_map.resolve("subject") else ""
+                    print(f"{name}: no input in this workflow{instead}")
             return 0
         jobs, errors = parse_jobs(args.jobs, field_map)
         if args.max_attempts < 1 or args.per_server < 1:

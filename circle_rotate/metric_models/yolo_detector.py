@@ -23,6 +23,7 @@ import, so ultralytics neither looks up the network nor pip-installs anything.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -191,6 +192,20 @@ class YoloDetector:
     def from_file(cls, path: str | Path, device: str = "auto", **options: Any) -> YoloDetector:
         """A detector on the weights in ``path`` (e.g. yolov8n.pt); ``options`` as for the constructor."""
         return cls(cls.load_model(path), device=device, **options)
+
+    def with_rule(self, rule: str) -> YoloDetector:
+        """A detector on the same model and settings under ``rule`` (the classes are dropped for "upstream",
+        which fixes its own). The suite uses it to report the original's rule beside the chosen one.
+
+        Raises:
+            ValueError: for an unknown rule.
+        """
+        if rule not in RULES:
+            raise ValueError(f"detector rule {rule!r} is unknown: use one of {', '.join(RULES)}.")
+        other = copy.copy(self)
+        other.rule = rule
+        other.class_ids = None if rule == "upstream" else self.class_ids
+        return other
 
     def candidates(self, frames: np.ndarray) -> list[Candidates]:
         """Every box YOLO finds in each frame of ``frames`` ((N, H, W, 3) uint8 RGB), in batches."""

@@ -73,3 +73,34 @@ def test_compare_gives_relative_change(built):
     diff = report.compare(built, better)
     assert diff["subject_drift.speed_px_per_frame"] == {"a": 4.0, "b": 3.0, "change": -1.0, "relative_percent": -25.0}
     assert "video" not in diff and "fidelity.first_last.psnr" not in diff
+
+
+def test_csv_joins_notes_and_leaves_out_the_constant_thresholds(tmp_path, built):
+    orbit = {"yaw_deg": 30.0, "direction": "left", "thresholds": {"min_yaw_deg": 10.0, "max_ratio": 0.5}, "notes": ["few tracks", "pan-like"]}
+    with_orbit = dict(built, orbit=orbit, notes=["a note"], skipped={"clip_i": "turned off"})
+    report.write_csv([with_orbit, dict(with_orbit, orbit=dict(orbit, notes=[]))], tmp_path / "out.csv")
+    rows = list(csv.DictReader((tmp_path / "out.csv").open()))
+    assert rows[0]["orbit.notes"] == "few tracks | pan-like" and rows[1]["orbit.notes"] == ""
+    assert rows[0]["notes"] == "a note" and rows[0]["skipped.clip_i"] == "turned off" and rows[0]["errors.orbit"] == "boom"
+    assert not [name for name in rows[0] if "thresholds" in name]
+    assert rows[0]["orbit.yaw_deg"] == "30.0"
+
+
+def test_report_lists_skipped_and_the_masks_source():
+    clip = clip_from_array(np.zeros((3, 4, 6, 3), np.uint8), fps=16, source="a.mp4")
+    built = report.build_report(clip, RESULTS, {}, {"fidelity.lpips": "turned off with --no-lpips"}, "segmented")
+    assert built["skipped"] == {"fidelity.lpips": "turned off with --no-lpips"} and built["masks_source"] == "segmented"
+    assert any("drift is -1.0" in note for note in built["notes"])  # RESULTS' upstream drift is the -1 sentinel
+
+
+def test_upstream_view_takes_the_original_rule_drift_when_given():
+    original = {"subject_flow": 1.0, "global_flow": 2.5, "upstream_drift": 7.0}
+    view = report.upstream_view({**RESULTS, report.UPSTREAM_DRIFT: original})
+    assert view["subject_drift"] == {"subject_flow": 1.0, "global_flow": 2.5, "drift": 7.0}
+    assert report.upstream_view({**RESULTS, report.UPSTREAM_DRIFT: None})["subject_drift"] is None  # it failed
+
+
+def test_a_failed_video_has_every_key_of_a_report(built):
+    failed = report.failed_report("broken.mp4", "video 'broken.mp4' cannot be opened")
+    assert list(failed) == list(built)
+    assert failed["errors"] == {"video": "video 'broken.mp4' cannot be opened"} and failed["motion"] is None
