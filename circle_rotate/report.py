@@ -13,8 +13,8 @@ A report is a JSON-ready dict:
   - ``subject_drift``: ``subject_flow`` (mean Farneback magnitude inside the subject mask between consecutive
     sampled frames, px; -1 when no mask), ``global_flow`` (same over the whole frame, px; -1 with fewer than 2
     frames), ``drift`` (sqrt(std(cx)^2 + std(cy)^2) of the mask centres, px, NOT px/frame; -1 with fewer than 2);
-    with detected masks, these come from the original's detector rule (``results[UPSTREAM_DRIFT]``, computed by
-    the suite when the chosen rule differs), while ``subject_drift`` keeps the chosen rule's;
+    with detected masks, these come from the original's detector rule: ``subject_drift.original_rule`` (computed
+    by the suite when the chosen rule differs; None if that failed), while ``subject_drift`` keeps the chosen rule's;
   - ``clip_i``: ``first_last``, ``global_avg`` (includes frame 0), ``frame_acc``: CLIP cosines;
   - ``fidelity``: ``psnr`` (dB; None for identical frames where the original wrote Infinity), ``ssim``,
     ``lpips`` (None with --no-lpips): generated first frame vs generated last frame;
@@ -45,8 +45,9 @@ from pathlib import Path
 from typing import Any
 
 FAMILIES = ("subject_drift", "clip_i", "fidelity", "subject_consistency", "motion", "orbit")
-UPSTREAM_DRIFT = "upstream_subject_drift"
-"""Key in the results mapping of the subject-drift result under the original's detector rule (when it differs)."""
+ORIGINAL_RULE = "original_rule"
+"""Key, inside the subject_drift result, of its values under the original's detector rule (when that differs):
+``subject_flow``, ``global_flow``, ``upstream_drift``, ``detection_rate``, ``detected``."""
 CSV_LEFT_OUT = ("thresholds",)
 """Keys whose objects the CSV leaves out: constants of the method, the same in every row (kept in the JSON)."""
 
@@ -55,9 +56,14 @@ def _or(value: Any, default: float) -> Any:
     return default if value is None else value
 
 
+def _original_rule_drift(results: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    drift = results.get("subject_drift")
+    return drift[ORIGINAL_RULE] if drift is not None and ORIGINAL_RULE in drift else drift
+
+
 def upstream_view(results: Mapping[str, Any]) -> dict:
     """The original ``eval_all.py`` output computed from our family results (see the module docstring)."""
-    drift = results[UPSTREAM_DRIFT] if UPSTREAM_DRIFT in results else results.get("subject_drift")
+    drift = _original_rule_drift(results)
     clip_i, fidelity = results.get("clip_i"), results.get("fidelity")
     consistency, motion = results.get("subject_consistency"), results.get("motion")
     return {
@@ -80,13 +86,13 @@ def upstream_view(results: Mapping[str, Any]) -> dict:
 def upstream_notes(results: Mapping[str, Any], upstream: Mapping[str, Any]) -> list[str]:
     """Sentences explaining the ``upstream`` object's detector rule and -1 sentinels (empty when none applies)."""
     notes = []
-    if UPSTREAM_DRIFT in results:
+    if ORIGINAL_RULE in (results.get("subject_drift") or {}):
         notes.append(
             "upstream.subject_drift uses the original's detector rule ('upstream': the most confident car/bus/truck, "
             "else the largest box), as eval_all.py; subject_drift uses the chosen rule"
         )
     values = upstream.get("subject_drift")
-    source = results[UPSTREAM_DRIFT] if UPSTREAM_DRIFT in results else results.get("subject_drift")
+    source = _original_rule_drift(results)
     if values is None or source is None:
         return notes
     found = sum(bool(d) for d in source.get("detected", []))
@@ -111,8 +117,7 @@ def build_report(
 
     Args:
         clip: the ``video.Clip`` that was analysed.
-        results: family name -> result dict (or None) as returned by the metric functions, and optionally
-            ``UPSTREAM_DRIFT`` (see the module docstring).
+        results: family name -> result dict (or None) as returned by the metric functions.
         errors: metric name -> message (asked for, failed).
         skipped: metric name -> reason (not computed on purpose).
         masks_source: where the masks came from (see the module docstring).

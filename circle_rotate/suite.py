@@ -18,7 +18,8 @@ A detector that finds no subject in any sampled frame is an ``errors`` entry of 
 Detector rule: when the masks come from a detector whose ``rule`` is not the original's (``"upstream"``, see
 ``metric_models/yolo_detector.py``) and that offers ``with_rule``, the frames are detected again under the
 original's rule (frames whose box differs are segmented again), so the report's ``upstream.subject_drift`` is the
-original's number; ``subject_drift`` keeps the chosen rule's.
+original's number; ``subject_drift`` keeps the chosen rule's and holds the original rule's values under
+``original_rule`` (``report.ORIGINAL_RULE``).
 Bad input (a missing video, masks of the wrong shape, an unknown metric name) raises ``ValueError``.
 
 Progress: ``evaluate_file`` and ``evaluate_frames`` take ``progress``, a callable given the name of each stage as
@@ -46,7 +47,7 @@ from .metrics.drift import compute_drift
 from .metrics.fidelity import compute_fidelity, fit_to
 from .metrics.flow import FlowCache
 from .metrics.motion import StrideCollector, UpstreamMotion, vbench_dynamic_degree, vbench_stride
-from .report import UPSTREAM_DRIFT, build_report
+from .report import ORIGINAL_RULE, build_report
 from .weights import ModelDisabledError
 
 log = logging.getLogger(__name__)
@@ -247,11 +248,14 @@ def _drift(run: _Run, clip: video.Clip, plan: _Visitors, masks: np.ndarray | Non
         run.errors["subject_drift"] = f"no subject found: the given masks are empty in all {len(masks)} sampled frames"
     pairs = list(zip(clip.indices[:-1].tolist(), clip.indices[1:].tolist()))
     flows = plan.cache.magnitudes(pairs, [(clip.frames[i], clip.frames[i + 1]) for i in range(len(pairs))])
-    if original_masks is not None:
-        run.results[UPSTREAM_DRIFT] = run.attempt(
-            "subject_drift.upstream", lambda: compute_drift(original_masks, clip.indices, clip.sampled_distinct_index, flows)
+    result = run.attempt("subject_drift", lambda: compute_drift(masks, clip.indices, clip.sampled_distinct_index, flows))
+    if result is not None and original_masks is not None:
+        original = run.attempt(
+            "subject_drift.original_rule", lambda: compute_drift(original_masks, clip.indices, clip.sampled_distinct_index, flows)
         )
-    return run.attempt("subject_drift", lambda: compute_drift(masks, clip.indices, clip.sampled_distinct_index, flows))
+        keys = ("subject_flow", "global_flow", "upstream_drift", "detection_rate", "detected")
+        result[ORIGINAL_RULE] = None if original is None else {key: original[key] for key in keys}
+    return result
 
 
 def _clip_i(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | None:

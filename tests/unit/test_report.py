@@ -95,9 +95,10 @@ def test_report_lists_skipped_and_the_masks_source():
 
 def test_upstream_view_takes_the_original_rule_drift_when_given():
     original = {"subject_flow": 1.0, "global_flow": 2.5, "upstream_drift": 7.0}
-    view = report.upstream_view({**RESULTS, report.UPSTREAM_DRIFT: original})
+    view = report.upstream_view({**RESULTS, "subject_drift": {**RESULTS["subject_drift"], report.ORIGINAL_RULE: original}})
     assert view["subject_drift"] == {"subject_flow": 1.0, "global_flow": 2.5, "drift": 7.0}
-    assert report.upstream_view({**RESULTS, report.UPSTREAM_DRIFT: None})["subject_drift"] is None  # it failed
+    failed = {**RESULTS, "subject_drift": {**RESULTS["subject_drift"], report.ORIGINAL_RULE: None}}
+    assert report.upstream_view(failed)["subject_drift"] is None  # it failed
 
 
 def test_a_failed_video_has_every_key_of_a_report(built):

@@ -76,6 +76,9 @@ def test_upstream_drift_uses_the_original_rule(rule):
     assert report["subject_drift"]["drift_std_px"] == pytest.approx(ours["drift_std_px"])
     assert report["upstream"]["subject_drift"]["drift"] == pytest.approx(original["upstream_drift"])
     assert report["upstream"]["subject_drift"]["drift"] > 5  # the moving box: not the centre rule's 0
+    if rule == "centre":  # our rule's number beside the original's, under its own name
+        assert report["subject_drift"]["upstream_drift"] == pytest.approx(ours["upstream_drift"])
+        assert report["subject_drift"]["original_rule"]["upstream_drift"] == pytest.approx(original["upstream_drift"])
     assert report["masks_source"] == "segmented" and report["errors"] == {}
     assert any("original's detector rule" in note for note in report["notes"]) == (rule == "centre")
     assert segmenter.frames_segmented == (2 * FRAMES - 1 if rule == "centre" else FRAMES)  # frame 5's boxes agree
