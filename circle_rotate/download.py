@@ -7,7 +7,8 @@ ETag; for LFS files the ETag is the file's sha256) and ``file_download.http_get`
 AlexNet and RAFT) use ``http_get`` on their URL directly.
 
 Resume: bytes go to ``<name>.part`` beside the target and a later run continues from its size with an HTTP
-Range request. (``hf_hub_download`` itself cannot resume across runs since huggingface_hub 1.x: it writes to a
+Range request; a download that fails before its first byte leaves no ``.part`` file (an empty one would read as
+a partial download). (``hf_hub_download`` itself cannot resume across runs since huggingface_hub 1.x: it writes to a
 process-unique temporary file that it deletes on failure.) Once complete, size and sha256 are checked (the
 registry's sha256 where known, else the Hub's LFS ETag); a mismatch deletes the ``.part`` file and fails that
 file. Only a verified file is renamed to its final name, so a file under its final name is always complete.
@@ -142,6 +143,8 @@ def download_file(entry: WeightFile, models_dir: str | Path, endpoint: str | Non
         with open(part, "ab") as handle:
             http_get(url, handle, resume_size=resume, headers=headers, expected_size=size, displayed_filename=entry.name)
     except Exception as error:  # network/HTTP/disk errors of any library: reported per file, the others go on
+        if part.is_file() and part.stat().st_size == 0:
+            part.unlink()  # nothing to resume
         kept = f" ({part.stat().st_size} bytes kept in {part.name}; the next run resumes)" if part.is_file() else ""
         return FileStatus(entry, target, "failed", f"download of {entry.url} failed: {type(error).__name__}: {error}{kept}")
     problem = verify(part, size, sha256, entry.sha256_prefix)
@@ -175,12 +178,22 @@ def download(
     return results
 
 
-def check(files: Iterable[WeightFile], models_dir: str | Path, hashes: bool = True) -> list[FileStatus]:
+NO_FOLDER = (
+    f"no models folder: pass --models-dir DIR or --comfyui PATH, or set {MODELS_DIR_ENV} or COMFYUI_PATH "
+    "(the folders eval searches)"
+)
+
+
+def check(files: Iterable[WeightFile], models_dir: str | Path | None, hashes: bool = True) -> list[FileStatus]:
     """What of ``files`` is under ``models_dir``: present, missing, partial or corrupt.
 
     Args:
+        models_dir: the ComfyUI ``models/`` folder; None (no folder given or set) reports every file missing,
+            with ``NO_FOLDER`` as the message, as eval finds none of them.
         hashes: also compare sha256 where the registry knows it (reads every such file once).
     """
+    if models_dir is None:
+        return [FileStatus(entry, Path(entry.folder) / entry.name, "missing", NO_FOLDER) for entry in files]
     results = []
     for entry in files:
         target = target_path(entry, models_dir)
@@ -188,11 +201,11 @@ def check(files: Iterable[WeightFile], models_dir: str | Path, hashes: bool = Tr
             problem = verify(target, entry.size_bytes, *((entry.sha256, entry.sha256_prefix) if hashes else (None, None)))
             status = "corrupt" if problem else "present"
             results.append(FileStatus(entry, target, status, problem))
-        elif part_path(target).is_file():
+        elif part_path(target).is_file() and part_path(target).stat().st_size > 0:
             size = part_path(target).stat().st_size
             results.append(FileStatus(entry, target, "partial", f"{size} bytes downloaded; run the download to resume"))
         else:
             results.append(
-                FileStatus(entry, target, "missing", f"run `circle-rotate models download --what {entry.group}` or get {entry.url}")
+                FileStatus(entry, target, "missing", f"run `circle-rotate models download --what {entry.group} --models-dir {models_dir}` or get {entry.url}")
             )
     return results

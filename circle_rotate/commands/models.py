@@ -4,6 +4,9 @@
     circle-rotate models check    [--what ...] [--comfyui PATH | --models-dir DIR] [--no-hash]
     circle-rotate models list     [--what ...]
 
+Folder: --models-dir, else --comfyui PATH/models, else the folders eval uses ($CIRCLE_ROTATE_MODELS_DIR, else
+$COMFYUI_PATH/models). ``check`` with none of them reports every file missing; ``download`` needs one.
+
 Exit codes: 0 when every selected file is present (download: present or downloaded and verified); 1 when any
 download failed (check: any file missing, partial or corrupt); 2 for a bad argument.
 """
@@ -34,7 +37,11 @@ def add_parser(subparsers: Any) -> None:
         action.add_argument("--what", choices=WHAT_CHOICES, default="all", help="which group of files (default all)")
         if name != "list":
             action.add_argument("--comfyui", metavar="PATH", help="a ComfyUI checkout; files go to PATH/models/<folder>")
-            action.add_argument("--models-dir", metavar="DIR", help="a ComfyUI models folder (overrides --comfyui)")
+            action.add_argument(
+                "--models-dir", metavar="DIR",
+                help="a ComfyUI models folder (overrides --comfyui); default $CIRCLE_ROTATE_MODELS_DIR, else "
+                "$COMFYUI_PATH/models, as eval",
+            )
         if name == "download":
             action.add_argument("--token", help="Hugging Face token (default: HF_TOKEN / the saved login)")
         if name == "check":
@@ -52,17 +59,20 @@ def run(args: argparse.Namespace) -> int:
             sha = entry.sha256 or (f"{entry.sha256_prefix}... (prefix only)" if entry.sha256_prefix else "unverified")
             print(f"{entry.folder}/{entry.name}\t{entry.approx_size}\t{entry.licence}\t{entry.url}\tsha256 {sha}")
         return 0
+    nowhere = args.action == "check" and args.comfyui is None and args.models_dir is None and weights.default_models_dir() is None
     try:
-        models_dir = download.models_dir_from(args.comfyui, args.models_dir)
+        models_dir = None if nowhere else download.models_dir_from(args.comfyui, args.models_dir)
     except ValueError as error:
         print(f"circle-rotate models {args.action}: {error}", file=sys.stderr)
         return 2
     if args.action == "check":
         results = download.check(files, models_dir, hashes=not args.no_hash)
-        for result in results:
+        if models_dir is None:
+            print(f"circle-rotate models check: {download.NO_FOLDER}; every file counts as missing", file=sys.stderr)
+        for result in results if models_dir is not None else []:
             _print(result)
         bad = [result for result in results if result.status != "present"]
-        print(f"{len(results) - len(bad)} of {len(results)} files present in {models_dir}")
+        print(f"{len(results) - len(bad)} of {len(results)} files present in {models_dir or 'no folder'}")
         return 1 if bad else 0
     print(f"downloading {len(files)} files ({args.what}) into {models_dir}")
     results = download.download(files, models_dir, token=args.token, report=_print)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from circle_rotate import download
@@ -260,3 +262,92 @@ def test_a_torch_hub_hash_prefix_is_checked_where_no_full_sha256_is_known(hub: t
     assert [result.status for result in download.check([entry(digest[:8], "good.pth")], tmp_path)] == ["present"]
     (tmp_path / "circle_rotate" / "good.pth").write_bytes(body[:-1] + b"!")
     assert [result.status for result in download.check([entry(digest[:8], "good.pth")], tmp_path)] == ["corrupt"]
+
+
+def test_a_download_failing_before_its_first_byte_leaves_no_part_file(hub: type[HubHandler], tmp_path: Path) -> None:
+    entry = WeightFile(
+        key="gone", name="gone.pth", folder="circle_rotate", group="metrics", description="t", licence="t",
+        approx_size="1 kB", url=f"{hub.endpoint}/models/gone.pth",
+    )
+
+    result = download.download_file(entry, tmp_path)
+
+    assert result.status == "failed" and "bytes kept" not in result.message
+    assert not (tmp_path / "circle_rotate" / "gone.pth.part").exists()
+    assert [r.status for r in download.check([entry], tmp_path)] == ["missing"]
+    (tmp_path / "circle_rotate" / "gone.pth.part").write_bytes(b"")  # left by an older version: not a partial download
+    assert [r.status for r in download.check([entry], tmp_path)] == ["missing"]
+
+
+@pytest.mark.parametrize("variable", ["CIRCLE_ROTATE_MODELS_DIR", "COMFYUI_PATH"])
+def test_check_without_a_folder_uses_the_folders_eval_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str
+) -> None:
+    from circle_rotate import weights
+
+    entry = hub_entry("o/r", "m.pt", folder="circle_rotate", group="metrics")
+    monkeypatch.setattr(weights, "entries", lambda what: [entry])
+    monkeypatch.delenv("CIRCLE_ROTATE_MODELS_DIR", raising=False)
+    monkeypatch.delenv("COMFYUI_PATH", raising=False)
+    models = tmp_path / "models" if variable == "COMFYUI_PATH" else tmp_path
+    (models / "circle_rotate").mkdir(parents=True)
+    (models / "circle_rotate" / "m.pt").write_bytes(b"m")
+    monkeypatch.setenv(variable, str(tmp_path))
+
+    assert main(["models", "check", "--what", "metrics"]) == 0
+    assert f"1 of 1 files present in {models}" in capsys.readouterr().out
+
+
+def test_check_with_no_folder_anywhere_reports_files_missing(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("CIRCLE_ROTATE_MODELS_DIR", raising=False)
+    monkeypatch.delenv("COMFYUI_PATH", raising=False)
+
+    assert main(["models", "check", "--what", "metrics"]) == 1  # not 2: nothing is wrong with the arguments
+    captured = capsys.readouterr()
+    assert "no models folder: pass --models-dir DIR" in captured.err and "0 of 6 files present" in captured.out
+
+
+def _hint_commands(text: str) -> list[list[str]]:
+    """The ``circle-rotate ...`` commands quoted in backticks in ``text``, placeholders <...> filled in."""
+    return [re.sub(r"<[^>]+>", "X", command).split()[1:] for command in re.findall(r"`(circle-rotate [^`]+)`", text)]
+
+
+def test_every_flag_a_hint_mentions_parses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from circle_rotate import suite, weights
+    from circle_rotate.cli import build_parser
+
+    entry = weights.get_entry("raft_large")
+    hints = {
+        "missing weight (eval)": (weights.missing_message(entry, []), ["eval"]),
+        "missing weight, looked somewhere": (weights.missing_message(entry, [tmp_path / "x.pth"]), ["eval"]),
+        "check: missing": (download.check([entry], tmp_path)[0].message, ["models", "check"]),
+        "check: no folder": (download.check([entry], None)[0].message, ["models", "check"]),
+        "suite: no models": (suite.evaluate_frames(np.zeros((3, 8, 8, 3), np.uint8), 16.0, None, suite.SuiteOptions(metrics=("clip_i",)))["errors"]["clip_i"], ["eval"]),
+    }
+    parser = build_parser()
+    for name, (text, command) in hints.items():
+        commands = _hint_commands(text)
+        for argv in commands:
+            args = parser.parse_args(argv)  # exits 2 (SystemExit) on a flag that does not exist
+            assert args.command == argv[0], name
+        flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", re.sub(r"`[^`]+`", "", text)))
+        options = {flag for action in _subparser(parser, command)._actions for flag in action.option_strings}
+        assert flags <= options, f"{name}: {flags - options} are not options of {' '.join(command)}"
+
+
+def test_the_download_a_check_suggests_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from circle_rotate import weights
+
+    monkeypatch.delenv("CIRCLE_ROTATE_MODELS_DIR", raising=False)
+    monkeypatch.delenv("COMFYUI_PATH", raising=False)
+    monkeypatch.setattr(download, "download", lambda files, models_dir, **kwargs: [])  # no network: argument handling only
+    entry = weights.get_entry("raft_large")
+    for text in (download.check([entry], tmp_path)[0].message, weights.missing_message(entry, [tmp_path / "x.pth"])):
+        for argv in _hint_commands(text):
+            assert main(argv) == 0, argv  # 2 would mean the suggested command is refused
+
+
+def _subparser(parser, path: list[str]):
+    for name in path:
+        parser = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices[name]
+    return parser
