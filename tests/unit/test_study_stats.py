@@ -127,7 +127,7 @@ def test_directions_table_has_a_reason_for_each_metric_and_covers_the_pixel_metr
 
 
 def _entry(pair: str, values: dict[str, tuple[float | None, float | None]]) -> dict:
-    return {"pair": pair, "base": f"{pair}_base.mp4", "lora": f"{pair}_lora.mp4", "values": {k: {"base": b, "lora": l} for k, (b, l) in values.items()}}
+    return {"pair": pair, "base": f"{pair}_base.mp4", "lora": f"{pair}_lora.mp4", "values": {k: {"base": pair[0], "lora": pair[1]} for k, pair in values.items()}}
 
 
 def test_summarise_builds_the_schema_with_holm_and_the_noise_verdict() -> None:
