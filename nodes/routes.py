@@ -2,19 +2,62 @@
 
 ``GET /circle_rotate/report?filename=NAME&subfolder=SUB`` answers the file ``<output>/SUB/NAME`` when, after
 resolving every symbolic link, it lies inside the output folder and ends in ``.json`` or ``.csv``. Anything else
-is a 4xx: 400 for a malformed request (no file name, a file name with a path separator, another suffix), 403 for
-a path that resolves outside the output folder (``..``, absolute paths, encoded forms, symbolic links), 404 for a
-file that does not exist. The web extension uses it for the report node's JSON/CSV links.
+is a 4xx whose message names the query parameter at fault: 400 for a malformed request (no file name, a file name
+with a path separator, another suffix, a NUL byte, a name or folder the file system refuses such as one too long or
+a symbolic-link loop), 403 for a path that resolves outside the output folder (``..``, absolute paths, encoded
+forms, symbolic links), 404 for a file that does not exist. The web extension uses it for the report node's
+JSON/CSV links.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from aiohttp import web
 
 ROUTE = "/circle_rotate/report"
 CONTENT_TYPES = {".json": "application/json", ".csv": "text/csv"}
+_SHOWN_CHARACTERS = 80
+
+
+def _shown(value: str) -> str:
+    """``value`` for a message: its repr, cut to a readable length."""
+    return repr(value) if len(value) <= _SHOWN_CHARACTERS else f"{value[:_SHOWN_CHARACTERS]!r}... ({len(value)} characters)"
+
+
+def _resolve(path: Path) -> Path | str:
+    """``path`` with every symbolic link resolved, or why the file system refuses it (no server path in it)."""
+    try:
+        return path.resolve()
+    except OSError as error:  # e.g. ENAMETOOLONG
+        return error.strerror or type(error).__name__
+    except RuntimeError:  # Python 3.11 reports a symbolic-link loop so
+        return "symbolic link loop"
+
+
+def _name_limits(root: Path) -> tuple[int, int]:
+    """(NAME_MAX, PATH_MAX) of the file system holding ``root``; 255 and 4096 where the OS cannot say (Windows)."""
+    try:
+        return os.pathconf(root, "PC_NAME_MAX"), os.pathconf(root, "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):  # no os.pathconf on Windows; a file system without the limits
+        return 255, 4096
+
+
+def _too_long(root: Path, filename: str, subfolder: str) -> str:
+    """Why the file system would refuse the name as too long (naming the parameter at fault), or "".
+
+    Checked against the output folder's own limits (``NAME_MAX`` per name, ``PATH_MAX`` for the whole path) before
+    the path is used, so the answer does not depend on which call would fail first.
+    """
+    name_max, path_max = _name_limits(root)
+    if len(os.fsencode(filename)) > name_max:
+        return f"filename {_shown(filename)}: longer than {name_max} bytes; give the name of a report file"
+    if any(len(os.fsencode(part)) > name_max for part in subfolder.replace("\\", "/").split("/")):
+        return f"subfolder {_shown(subfolder)}: a folder name is longer than {name_max} bytes"
+    if len(os.fsencode(str(root / subfolder / filename))) >= path_max:
+        return f"subfolder {_shown(subfolder)}: the path is longer than {path_max} bytes; give a shorter folder"
+    return ""
 
 
 def resolve_report_path(output_dir: str | Path, filename: str, subfolder: str = "") -> tuple[int, Path | str]:
@@ -26,19 +69,36 @@ def resolve_report_path(output_dir: str | Path, filename: str, subfolder: str = 
         subfolder: a folder below the output folder ("" for the folder itself).
 
     Returns:
-        ``(200, path)`` for a servable file, else ``(status, message)`` with status 400, 403 or 404.
+        ``(200, path)`` for a servable file, else ``(status, message)`` with status 400, 403 or 404; the message
+        names the parameter at fault (``filename`` or ``subfolder``).
     """
-    if not filename or "/" in filename or "\\" in filename or "\x00" in filename or "\x00" in subfolder:
-        return 400, f"filename {filename!r}: give the bare name of a report file (no folders; use 'subfolder')"
+    if "\x00" in subfolder:
+        return 400, f"subfolder {_shown(subfolder)}: contains a NUL byte; give a folder below the output folder"
+    if not filename or "/" in filename or "\\" in filename or "\x00" in filename:
+        return 400, f"filename {_shown(filename)}: give the bare name of a report file (no folders; use 'subfolder')"
     suffix = Path(filename).suffix.lower()
     if suffix not in CONTENT_TYPES:
-        return 400, f"filename {filename!r}: only report files ({', '.join(CONTENT_TYPES)}) are served"
+        return 400, f"filename {_shown(filename)}: only report files ({', '.join(CONTENT_TYPES)}) are served"
     root = Path(output_dir).resolve()
-    candidate = (root / subfolder / filename).resolve()
+    too_long = _too_long(root, filename, subfolder)
+    if too_long:
+        return 400, too_long
+    folder = _resolve(root / subfolder)
+    if isinstance(folder, str):
+        return 400, f"subfolder {_shown(subfolder)}: {folder}; give a folder below the output folder"
+    if not folder.is_relative_to(root):
+        return 403, f"{_shown(subfolder)}/{_shown(filename)} is outside ComfyUI's output folder"
+    candidate = _resolve(folder / filename)
+    if isinstance(candidate, str):
+        return 400, f"filename {_shown(filename)}: {candidate}; give the name of a report file"
     if not candidate.is_relative_to(root):
-        return 403, f"{subfolder!r}/{filename!r} is outside ComfyUI's output folder"
-    if not candidate.is_file():
-        return 404, f"no report {filename!r} in output subfolder {subfolder!r}"
+        return 403, f"{_shown(subfolder)}/{_shown(filename)} is outside ComfyUI's output folder"
+    try:
+        found = candidate.is_file()
+    except OSError as error:
+        return 400, f"filename {_shown(filename)}: {error.strerror}; give the name of a report file"
+    if not found:
+        return 404, f"no report {_shown(filename)} in output subfolder {_shown(subfolder)}"
     return 200, candidate
 
 

@@ -89,3 +89,20 @@ def test_absolute_paths_get_a_4xx(server) -> None:
 
 def test_a_missing_report_is_404(server) -> None:
     assert _get(server, "filename=nothing.json&subfolder=circle_rotate")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "blamed"),
+    [
+        ("filename=r_00001_report.json&subfolder=" + "a/" * 3000, "subfolder"),  # File name too long
+        ("filename=r_00001_report.json&subfolder=" + "x" * 300, "subfolder"),  # one component too long
+        ("filename=" + "x" * 300 + ".json&subfolder=circle_rotate", "filename"),
+        ("filename=r_00001_report.json&subfolder=circle%00rotate", "subfolder"),
+        ("filename=r_00001%00report.json&subfolder=circle_rotate", "filename"),
+    ],
+)
+def test_malformed_requests_get_400_naming_the_parameter(server, query: str, blamed: str) -> None:
+    status, body = _get(server, query)
+    error = json.loads(body)["error"]
+    assert status == 400 and error.startswith(f"{blamed} "), (status, body[:300])
+    assert str(server.base_dir) not in error and len(error) < 400, error
