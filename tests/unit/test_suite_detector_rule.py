@@ -48,6 +48,8 @@ class BoxSegmenter:
         self.frames_segmented += len(frames)
         masks = np.zeros(frames.shape[:3], bool)
         for mask, box in zip(masks, boxes):
+            if box is None:  # nothing detected: an empty mask, as SamSegmenter gives
+                continue
             x0, y0, x1, y1 = (int(v) for v in box.box_xyxy)
             mask[y0:y1, x0:x1] = True
         return masks
@@ -108,3 +110,62 @@ def test_no_subject_found_is_an_error_with_the_reason():
     assert report["errors"]["subject_drift"].startswith("no subject found: the detector (rule 'upstream') found no subject in any of the 9")
     assert report["upstream"]["subject_drift"]["drift"] == -1.0 and report["upstream"]["subject_drift"]["subject_flow"] == -1.0
     assert len(report["notes"]) == 2  # both -1 sentinels explained
+
+
+class FakeYolo:
+    """An ultralytics-like model: ``predict`` returns fixed boxes per frame (the frame index is read from pixel
+    (0, 0) of the BGR image it is given), honouring ``conf`` and ``classes`` as ultralytics does."""
+
+    names = {0: "person", 2: "car", 16: "dog"}
+
+    def __init__(self, boxes_per_frame):
+        self.boxes_per_frame = boxes_per_frame
+
+    def predict(self, images, device, imgsz, conf, classes, verbose):
+        import torch
+
+        results = []
+        for image in images:
+            rows = [b for b in self.boxes_per_frame[int(image[0, 0, 2])] if b[4] >= conf and (classes is None or b[5] in classes)]
+            table = torch.tensor(rows, dtype=torch.float32).reshape(-1, 6)
+            results.append(SimpleNamespace(boxes=SimpleNamespace(xyxy=table[:, :4], conf=table[:, 4], cls=table[:, 5])))
+        return results
+
+
+def _original_drift(boxes_per_frame, size):
+    """eval_all.py's subject drift, written from its description (FACTS.md): per frame the most confident
+    car/bus/truck box above 0.25, else the largest box if its confidence > 0.2 (prediction at conf 0.25); the
+    mask's centre; frames without a box skipped; sqrt(std(cx)^2 + std(cy)^2), or -1 with fewer than 2 centres."""
+    centres = []
+    for boxes in boxes_per_frame:
+        boxes = [b for b in boxes if b[4] >= 0.25]
+        cars = [b for b in boxes if b[5] in (2, 5, 7) and b[4] > 0.25]
+        pick = max(cars, key=lambda b: b[4]) if cars else max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), default=None)
+        if pick is None or (not cars and pick[4] <= 0.2):
+            continue
+        mask = np.zeros((size, size), bool)
+        mask[int(pick[1]) : int(pick[3]), int(pick[0]) : int(pick[2])] = True
+        ys, xs = np.nonzero(mask)
+        centres.append((xs.mean(), ys.mean()))
+    if len(centres) < 2:
+        return -1.0
+    centres = np.array(centres)
+    return float(np.sqrt(np.std(centres[:, 0]) ** 2 + np.std(centres[:, 1]) ** 2))
+
+
+def test_upstream_drift_equals_the_original_computation_through_the_real_detector():
+    # a large static person at the centre (the centre rule's pick) and a smaller car moving right (the original's
+    # pick); in frame 3 the car is too faint (0.22), so the original falls back to the largest box; frame 6 is empty
+    boxes = []
+    for i in range(FRAMES):
+        person = [20, 16, 44, 48, 0.9, 0]
+        car = [2 + 2 * i, 4, 14 + 2 * i, 12, 0.22 if i == 3 else 0.6, 2]
+        boxes.append([] if i == 6 else [person, car])
+    detector = YoloDetector(FakeYolo(boxes), device="cpu")  # rule "centre", any class
+    models = MetricModels.from_objects(detector=detector, segmenter=BoxSegmenter())
+    report = suite.evaluate_frames(_frames(), 16.0, models, suite.SuiteOptions(metrics=("subject_drift",), num_frames=0))
+
+    assert report["upstream"]["subject_drift"]["drift"] == pytest.approx(_original_drift(boxes, SIZE), rel=1e-9)
+    assert report["upstream"]["subject_drift"]["drift"] > 3
+    assert report["subject_drift"]["drift_std_px"] == pytest.approx(0.0)  # the centre rule keeps the static person
+    assert report["subject_drift"]["detection_rate"] == pytest.approx((FRAMES - 1) / FRAMES)
