@@ -16,9 +16,32 @@ import torch
 from comfy_api.latest import io
 
 from ..circle_rotate import suite
+from .progress import StageProgress
 from .types import MetricModels, Metrics
 
 CATEGORY = "CircleRotate/metrics"
+
+
+def require_finite(tensor: torch.Tensor, name: str) -> None:
+    """Refuse NaN and ±inf in an IMAGE or MASK input (clamping would turn them into plausible pixels).
+
+    Args:
+        tensor: the input, batch first.
+        name: the input's name, for the message.
+
+    Raises:
+        ValueError: naming the input, how many values are not finite, in how many of its frames, and the first.
+    """
+    bad = ~torch.isfinite(tensor.detach())
+    count = int(bad.sum())
+    if count:
+        per_frame = bad.reshape(bad.shape[0], -1).any(dim=1) if bad.ndim > 1 else bad
+        frames = torch.nonzero(per_frame).flatten().tolist()
+        raise ValueError(
+            f"{name} contains {count} non-finite values (NaN/inf) in {len(frames)} of {len(per_frame)} frames (first: "
+            f"frame {frames[0]}): the metrics would read them as plausible pixels. Fix the node that produced them "
+            "(e.g. a VAE decoding in fp16 that overflowed: try --fp32-vae or another VAE dtype) before evaluating."
+        )
 
 
 def frames_to_uint8(images: torch.Tensor, name: str = "images") -> np.ndarray:
@@ -32,7 +55,7 @@ def frames_to_uint8(images: torch.Tensor, name: str = "images") -> np.ndarray:
         A numpy uint8 array (N, H, W, 3).
 
     Raises:
-        ValueError: the tensor is not an RGB image batch.
+        ValueError: the tensor is not an RGB image batch, or holds NaN or ±inf (``require_finite``).
     """
     if images.ndim == 3:
         images = images.unsqueeze(0)
@@ -41,6 +64,7 @@ def frames_to_uint8(images: torch.Tensor, name: str = "images") -> np.ndarray:
             f"{name}: IMAGE of shape {tuple(images.shape)}, expected (N, H, W, 3) RGB; "
             "drop an alpha channel or convert the images to RGB first"
         )
+    require_finite(images, name)
     return (images.detach().float().clamp(0.0, 1.0) * 255.0).round().to(torch.uint8).cpu().numpy()
 
 
@@ -48,10 +72,11 @@ def masks_to_bool(masks: torch.Tensor, frames: np.ndarray) -> np.ndarray:
     """(N, H, W) bool subject masks (value > 0.5) for every frame of ``frames``.
 
     Raises:
-        ValueError: one mask per frame of the frames' size is not what was given.
+        ValueError: one mask per frame of the frames' size is not what was given, or the masks hold NaN or ±inf.
     """
     if masks.ndim == 2:
         masks = masks.unsqueeze(0)
+    require_finite(masks, "masks")
     expected = frames.shape[:3]
     if tuple(masks.shape) != tuple(expected):
         raise ValueError(
@@ -93,8 +118,12 @@ def evaluate(
     Returns:
         The report dict (see ``circle_rotate/report.py``).
 
+    Progress: ComfyUI's progress bar advances once per stage (the decode, then each family), and each stage
+    starts with ComfyUI's interrupt check (``progress.StageProgress``).
+
     Raises:
-        ValueError: bad frames, masks or fps (the message names the input).
+        ValueError: bad frames, masks or fps, or NaN/inf in an IMAGE or MASK input (the message names the input).
+        comfy.model_management.InterruptProcessingException: the user interrupted the run.
     """
     if fps <= 0:
         raise ValueError(f"fps={fps}: the frame rate must be positive; connect GetVideoComponents' fps or type it")
@@ -103,7 +132,8 @@ def evaluate(
         raise ValueError(f"images: {len(frames)} frame given; the metrics need a video of at least 2 frames")
     conditioning = suite.Conditioning(_first_image(first_image, "first_image"), _first_image(last_image, "last_image"))
     options = suite.SuiteOptions(metrics=families, num_frames=num_frames, use_lpips=use_lpips)
-    return suite.evaluate_frames(
+    progress = StageProgress(1 + len(families))  # the decode, then each family
+    report = suite.evaluate_frames(
         frames,
         fps,
         models,
@@ -111,7 +141,10 @@ def evaluate(
         masks=None if masks is None else masks_to_bool(masks, frames),
         conditioning=conditioning,
         source=label or "IMAGE input",
+        progress=progress,
     )
+    progress.finish()
+    return report
 
 
 def _common_inputs() -> list[io.Input]:

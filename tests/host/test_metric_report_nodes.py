@@ -127,3 +127,83 @@ def test_ab_node_reports_relative_changes(comfy_host, clip, output_dir) -> None:
     assert not any(name.startswith(("upstream.", "width", "frames")) for name in rows)
     for file in payload["files"]:
         assert (output_dir / file["subfolder"] / file["filename"]).is_file()
+
+
+METRIC_NODES = ("CircleRotateEvaluate", "CircleRotateSubjectDrift", "CircleRotateClipI", "CircleRotateFidelity",
+                "CircleRotateSubjectConsistency", "CircleRotateMotion", "CircleRotateOrbit")
+
+
+@pytest.mark.parametrize("node_id", METRIC_NODES)
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_images_are_refused_naming_the_input(comfy_host, clip, node_id: str, value: float) -> None:
+    images = clip[0].clone()
+    images[3, :10, :10, 0] = value  # 100 values in frame 3
+    images[7:] = value  # 5 whole frames
+    count = 100 + 5 * SIZE * SIZE * 3
+    kwargs = dict(images=images, fps=16.0, num_frames=0, label="")
+    if node_id in ("CircleRotateEvaluate", "CircleRotateFidelity"):
+        kwargs["use_lpips"] = False
+    with pytest.raises(ValueError, match=rf"^images contains {count} non-finite values \(NaN/inf\) in 6 of {FRAMES} "
+                       r"frames \(first: frame 3\)"):
+        comfy_host.node(node_id).execute(**kwargs)
+
+
+def test_non_finite_conditioning_images_and_masks_are_refused(comfy_host, clip) -> None:
+    images, masks = clip
+    node = comfy_host.node("CircleRotateEvaluate")
+    broken = images[:1].clone()
+    broken[0, 0, 0, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"^last_image contains 1 non-finite values \(NaN/inf\) in 1 of 1 frames"):
+        node.execute(images=images, fps=16.0, num_frames=0, use_lpips=False, label="", last_image=broken)
+    bad_masks = masks.clone()
+    bad_masks[5, 0, 0] = float("inf")
+    with pytest.raises(ValueError, match=r"^masks contains 1 non-finite values \(NaN/inf\) in 1 of 12 frames "
+                       r"\(first: frame 5\)"):
+        node.execute(images=images, fps=16.0, num_frames=0, use_lpips=False, label="", masks=bad_masks)
+
+
+@pytest.fixture
+def progress_hook(comfy_host):
+    """Record every (value, total) the progress bars report through ComfyUI's global hook; ``on_update`` runs on
+    each. Restores the hook and clears the interrupt flag afterwards."""
+    import comfy.model_management
+    import comfy.utils
+
+    calls: list[tuple[int, int]] = []
+    actions = []
+
+    def hook(value, total, preview, node_id=None):
+        calls.append((value, total))
+        for action in actions:
+            action(value, total)
+
+    saved = comfy.utils.PROGRESS_BAR_HOOK
+    comfy.utils.set_progress_bar_global_hook(hook)
+    yield calls, actions
+    comfy.utils.set_progress_bar_global_hook(saved)
+    comfy.model_management.interrupt_current_processing(False)
+
+
+def test_the_progress_bar_advances_once_per_stage(comfy_host, clip, progress_hook) -> None:
+    calls, _ = progress_hook
+    images, masks = clip
+    comfy_host.node("CircleRotateEvaluate").execute(images=images, fps=16.0, num_frames=0, use_lpips=False, label="",
+                                                    masks=masks)
+    stages = 1 + 6  # the decode, then six families
+    assert calls == [(value, stages) for value in range(stages + 1)]
+    calls.clear()
+    comfy_host.node("CircleRotateOrbit").execute(images=images, fps=16.0, num_frames=0, label="")
+    assert calls == [(0, 2), (1, 2), (2, 2)]
+
+
+def test_an_interrupt_during_evaluation_stops_it(comfy_host, clip, progress_hook) -> None:
+    import comfy.model_management
+
+    calls, actions = progress_hook
+    images, masks = clip
+    actions.append(lambda value, total: comfy.model_management.interrupt_current_processing(True) if value == 2 else None)
+    with pytest.raises(comfy.model_management.InterruptProcessingException):
+        comfy_host.node("CircleRotateEvaluate").execute(images=images, fps=16.0, num_frames=0, use_lpips=False,
+                                                        label="", masks=masks)
+    assert calls == [(0, 7), (1, 7), (2, 7)], "the evaluation went on after the interrupt"
+    assert not comfy.model_management.processing_interrupted(), "the interrupt flag was not consumed"
