@@ -9,11 +9,13 @@ one of the original workflow's native graph.
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file
 
+from fixtures.comfy_in_process import PACK_LINK_NAME
 from fixtures.object_info import PACK_SNAPSHOT, WORKFLOWS_DIR, without_user_files
 from fixtures.workflow_check import check_api, check_ui
 from fixtures.workflow_tiny import native_paper_prompt, node_ids, tiny_prompt, write_inputs
@@ -49,6 +51,15 @@ def test_pack_snapshot_equals_what_the_server_reports(live_info) -> None:
 def test_workflows_are_valid_against_the_live_server(path: Path, live_info) -> None:
     assert check_ui(_read(path), live_info) == []
     assert check_api(_read(WORKFLOWS_DIR / "api" / path.name), live_info) == []
+
+
+def test_the_templates_browser_lists_each_workflow_and_serves_its_thumbnail(server) -> None:
+    listed = server.get_json("/api/workflow_templates")[PACK_LINK_NAME]
+    assert sorted(listed) == sorted(path.stem for path in WORKFLOWS_DIR.glob("*.json"))
+    for name in listed:  # the URL the frontend's template card asks for
+        with urllib.request.urlopen(f"{server.url}/api/workflow_templates/{PACK_LINK_NAME}/{name}.jpg") as response:
+            assert response.headers["Content-Type"] == "image/jpeg"
+            assert response.read() == (WORKFLOWS_DIR / f"{name}.jpg").read_bytes()
 
 
 def _outputs(server, prompt: dict) -> dict:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.object_info import WORKFLOWS_DIR, object_info
+from circle_rotate.sample_inputs import INPUTS_DIR
+from circle_rotate.weights import REGISTRY
+from fixtures.object_info import REPO, WORKFLOWS_DIR, object_info, pack_object_info
 from fixtures.workflow_check import check_api, check_ui, ui_as_api
 
 UI_FILES = sorted(WORKFLOWS_DIR.glob("*.json"))
@@ -160,3 +162,54 @@ def test_the_snapshots_alone_validate_every_workflow() -> None:
     for path in UI_FILES:
         assert check_ui(_read(path), info) == [], path.name
         assert check_api(_read(_api_twin(path)), info) == [], path.name
+
+
+@pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.stem)
+def test_every_template_has_a_thumbnail_drawn_from_real_frames(path: Path) -> None:
+    from PIL import Image, ImageStat
+
+    thumbnail = path.with_suffix(".jpg")  # the frontend asks for /api/workflow_templates/<pack>/<name>.jpg
+    assert thumbnail.is_file(), "make it: .venv/bin/python tests/fixtures/build_template_media.py"
+    with Image.open(thumbnail) as image:
+        assert image.format == "JPEG" and image.size == (512, 512)
+        assert min(ImageStat.Stat(image.convert("RGB")).stddev) > 20, "a blank or flat card"
+
+
+def test_thumbnails_differ_between_templates() -> None:
+    contents = {path.with_suffix(".jpg").read_bytes() for path in UI_FILES}
+    assert len(contents) == len(UI_FILES)
+
+
+@pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.stem)
+def test_every_node_names_its_pack_for_install_missing_nodes(path: Path) -> None:
+    import re
+
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    name, version = (re.search(rf'^{key} = "([^"]+)"', pyproject, re.MULTILINE).group(1) for key in ("name", "version"))
+    pack_types = set(pack_object_info())
+    for node in _read(path)["nodes"]:
+        if node["type"] in ("Note", "MarkdownNote"):
+            continue
+        properties = node["properties"]
+        expected = (name, version) if node["type"] in pack_types else ("comfy-core", "0.8.0")
+        assert (properties.get("cnr_id"), properties.get("ver")) == expected, f"node {node['id']} ({node['type']})"
+
+
+@pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.stem)
+def test_declared_models_carry_the_known_sha256(path: Path) -> None:
+    known = {entry.name: entry.sha256 for entry in REGISTRY.values()}
+    for node in _read(path)["nodes"]:
+        for entry in node["properties"].get("models", []):
+            if known[entry["name"]]:
+                assert (entry.get("hash"), entry.get("hash_type")) == (known[entry["name"]], "SHA256"), entry["name"]
+            else:
+                assert "hash" not in entry and "hash_type" not in entry
+
+
+@pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.stem)
+def test_the_inputs_a_workflow_loads_ship_as_samples(path: Path) -> None:
+    names = [node["inputs"][key] for node in _read(_api_twin(path)).values()
+             for kind, key in (("LoadImage", "image"), ("LoadVideo", "file")) if node["class_type"] == kind]
+    assert names, "every template loads an image or a video"
+    for name in names:
+        assert (INPUTS_DIR / name).is_file(), f"{name} is loaded by {path.name} but not in {INPUTS_DIR}"

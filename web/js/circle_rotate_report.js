@@ -35,7 +35,8 @@ const TEXTS = {
 };
 
 function texts() {
-  const locale = String(app.ui?.settings?.getSettingValue?.("Comfy.Locale") ?? "en");
+  // The frontend's settings API (app.extensionManager.setting), documented for extensions.
+  const locale = String(app.extensionManager?.setting?.get("Comfy.Locale") ?? "en");
   return locale.startsWith("zh") ? TEXTS.zh : TEXTS.en;
 }
 
