@@ -64,12 +64,15 @@ class SuiteOptions:
         num_frames: frames sampled by the original's linspace (0 = all).
         use_lpips: compute LPIPS in the fidelity family.
         batch_size: frames per model call.
+        horizontal_fov: the camera's horizontal field of view for the orbit metric, degrees in [1, 170], or None
+            to estimate it from the video (``metrics/orbit_fov.py``).
     """
 
     metrics: tuple[str, ...] = METRIC_FAMILIES
     num_frames: int = video.DEFAULT_NUM_FRAMES
     use_lpips: bool = True
     batch_size: int = 8
+    horizontal_fov: float | None = None
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.metrics if m not in METRIC_FAMILIES]
@@ -77,6 +80,8 @@ class SuiteOptions:
             raise ValueError(f"unknown metric(s) {', '.join(unknown)}: choose from {', '.join(METRIC_FAMILIES)}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size={self.batch_size}: must be >= 1")
+        if self.horizontal_fov is not None and not 1.0 <= self.horizontal_fov <= 170.0:
+            raise ValueError(f"horizontal_fov={self.horizontal_fov}: give degrees in [1, 170], or None to estimate it")
 
 
 @dataclass
@@ -139,6 +144,7 @@ class _Run:
         self.errors: dict[str, str] = {}
         self.skipped: dict[str, str] = {name: "not asked for (metrics option)" for name in METRIC_FAMILIES if name not in options.metrics}
         self.results: dict[str, dict | None] = {name: None for name in METRIC_FAMILIES}
+        self.masks: np.ndarray | None = None  # subject masks of the sampled frames, once subject_drift has them
 
     def model(self, name: str, metric: str) -> Any | None:
         """``models.<name>``, or None with the reason recorded under ``metric`` (in ``skipped`` when turned off)."""
@@ -246,6 +252,7 @@ def _drift(run: _Run, clip: video.Clip, plan: _Visitors, masks: np.ndarray | Non
             )
     elif not masks.any():
         run.errors["subject_drift"] = f"no subject found: the given masks are empty in all {len(masks)} sampled frames"
+    run.masks = masks
     pairs = list(zip(clip.indices[:-1].tolist(), clip.indices[1:].tolist()))
     flows = plan.cache.magnitudes(pairs, [(clip.frames[i], clip.frames[i + 1]) for i in range(len(pairs))])
     result = run.attempt("subject_drift", lambda: compute_drift(masks, clip.indices, clip.sampled_distinct_index, flows))
@@ -319,7 +326,8 @@ def _orbit(run: _Run, clip: video.Clip) -> dict | None:
     def compute() -> dict:
         from .metrics.orbit import compute_orbit
 
-        return compute_orbit(clip.frames, clip.indices, clip.fps)
+        # subject_drift runs first (METRIC_FAMILIES order): its masks give the look-at stability
+        return compute_orbit(clip.frames, clip.indices, clip.fps, run.options.horizontal_fov, run.masks)
 
     return run.attempt("orbit", compute)
 
