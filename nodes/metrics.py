@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from comfy_api.latest import io
 
-from ..circle_rotate import suite
+from ..circle_rotate import suite, video
 from .progress import StageProgress
 from .types import MetricModels, Metrics
 
@@ -128,8 +128,7 @@ def evaluate(
     if fps <= 0:
         raise ValueError(f"fps={fps}: the frame rate must be positive; connect GetVideoComponents' fps or type it")
     frames = frames_to_uint8(images)
-    if len(frames) < 2:
-        raise ValueError(f"images: {len(frames)} frame given; the metrics need a video of at least 2 frames")
+    video.require_frames(len(frames), "images")  # the core's check and message: the CLI refuses the same way
     conditioning = suite.Conditioning(_first_image(first_image, "first_image"), _first_image(last_image, "last_image"))
     options = suite.SuiteOptions(metrics=families, num_frames=num_frames, use_lpips=use_lpips)
     progress = StageProgress(1 + len(families))  # the decode, then each family
