@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
@@ -51,11 +52,15 @@ def pack_files(includes: list[str]) -> set[str]:
     ignore = ROOT / ".comfyignore"
     patterns = [line.strip() for line in ignore.read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.lstrip().startswith("#")] if ignore.is_file() else []
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    with warnings.catch_warnings():  # pathspec 1.x deprecates "gitwildmatch", which comfy-cli still uses
+        warnings.simplefilter("ignore", DeprecationWarning)
+        spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
 
     def ignored(path: str) -> bool:
         forced = any(path == folder or path.startswith(folder + "/") for folder in includes)
-        return not forced and spec.match_file(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return not forced and spec.match_file(path)
 
     files = {path for path in tracked_files() if not ignored(path) and (ROOT / path).exists()}
     for folder in includes:
@@ -97,9 +102,22 @@ def test_ray_extra_and_the_test_extra_includes_it(pyproject) -> None:
     assert f"{pyproject['project']['name']}[ray]" in extras["test"]
 
 
-def test_package_data_takes_sample_subfolders(pyproject) -> None:
-    patterns = pyproject["tool"]["setuptools"]["package-data"]["circle_rotate"]
-    assert "samples/**/*" in patterns
+def test_setuptools_reads_requirements_and_packages_every_sample(monkeypatch) -> None:
+    """What ``pip install`` builds: setuptools' own reading of pyproject.toml (no wheel is built)."""
+    from setuptools.config.pyprojecttoml import apply_configuration
+    from setuptools.dist import Distribution
+
+    monkeypatch.chdir(ROOT)
+    dist = apply_configuration(Distribution(), ROOT / "pyproject.toml")
+    assert dist.install_requires == requirement_lines()
+    build_py = dist.get_command_obj("build_py")
+    build_py.ensure_finalized()
+    build_py.manifest_files = {}  # package data from [tool.setuptools.package-data] only, no MANIFEST.in
+    data = set(build_py.find_data_files("circle_rotate", "circle_rotate"))
+    samples = {path.relative_to(ROOT).as_posix() for path in (ROOT / "circle_rotate" / "samples").rglob("*")
+               if path.is_file() and "__pycache__" not in path.parts}
+    assert "circle_rotate/samples/inputs/circle_rotate_first.jpg" in samples
+    assert samples <= data, sorted(samples - data)
 
 
 def test_published_zip_leaves_out_developer_folders(pyproject) -> None:
