@@ -44,7 +44,7 @@ def write_video(frames: np.ndarray, fps: float, path: str | Path) -> Path:
     Encodes to a temporary file in the same folder, then renames it (``os.replace``) over ``path``.
 
     Raises:
-        ValueError: frames that are not (T, H, W, 3) uint8, a non-positive fps, or odd width/height.
+        ValueError: frames that are not (T, H, W, 3) uint8, or a non-positive fps.
     """
     import av
 
