@@ -153,3 +153,20 @@ def test_resume_collects_a_finished_prompt_and_skips_done_jobs(tmp_path) -> None
     saved = json.loads((tmp_path / "out" / "state.json").read_text())["jobs"]
     assert saved["j1"]["prompt_id"] == "p-old" and saved["j1"]["outputs"] == ["j1/old.png"]
     assert saved["j0"]["prompt_id"] == "p-done"
+
+
+def test_a_job_without_last_frame_queues_the_workflow_without_its_loader(tmp_path) -> None:
+    workflow = {**WORKFLOW, "4": {"class_type": "LoadImage", "inputs": {"image": "last.png"}},
+                "2": {"class_type": "KSampler", "inputs": {"seed": 0, "positive": ["1", 0], "end_image": ["4", 0]}}}
+    FakeClient.servers = {"http://a": (server := FakeServer())}
+    runner = BatchRunner(workflow, FieldMap(workflow), ["http://a"], tmp_path / "out",
+                         BatchOptions(server_wait=2.0), progress=False, client_factory=FakeClient)
+    runner.submit([Job("j0", 2, {"last_image": None, "seed": 5})])
+    runner.wait()
+    runner.write_results([])
+    runner.close()
+    (prompt,) = server.queued.values()
+    assert "4" not in prompt and prompt["2"]["inputs"] == {"seed": 5, "positive": ["1", 0]}
+    assert runner.summary.done == ["j0"]
+    (result,) = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert result["values"]["last_image"] is None
