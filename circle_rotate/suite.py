@@ -183,7 +183,8 @@ class _Visitors:
     all: list = field(default_factory=list)
 
 
-def _plan(run: _Run, fps: float, estimated_total: int) -> _Visitors:
+def _plan(run: _Run, fps: float | None, estimated_total: int) -> _Visitors:
+    # fps None: an image folder, which VBench's dynamic degree reads whole (motion.vbench_stride)
     indices = video.sample_indices(estimated_total, run.options.num_frames)
     adjacent = {(int(a), int(b)) for a, b in zip(indices[:-1], indices[1:]) if b == a + 1}
     plan = _Visitors(cache=FlowCache(keep=adjacent if run.wants("subject_drift") else set()))
@@ -334,7 +335,7 @@ def _orbit(run: _Run, clip: video.Clip) -> dict | None:
 
 def _evaluate(
     load: Callable[[Sequence[video.FrameVisitor]], video.Clip],
-    fps: float,
+    fps: float | None,
     estimated_total: int,
     models: Any,
     options: SuiteOptions,
@@ -392,8 +393,9 @@ def evaluate_file(
         ValueError: the video cannot be read, or the masks do not match it.
     """
     fps, total = video.probe(path)
+    vbench_fps = None if Path(path).is_dir() else fps  # VBench reads an image folder whole, whatever its rate
     return _evaluate(
-        lambda visitors: video.load_clip(path, options.num_frames, visitors), fps, total, models, options, masks, conditioning, progress
+        lambda visitors: video.load_clip(path, options.num_frames, visitors), vbench_fps, total, models, options, masks, conditioning, progress
     )
 
 

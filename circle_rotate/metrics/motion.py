@@ -9,7 +9,8 @@ resolution, grayscale as ``cv2.COLOR_RGB2GRAY``:
   upstream-compatible report keeps the original key ``dynamic_degree`` for it.
 
 VBench ``dynamic_degree`` (Vchitect/VBench ``dynamic_degree.py``), when an optical-flow model is given:
-frames every ``round(fps / 8)`` (at least 1); for each consecutive pair of those, the score is the mean of the
+frames every ``round(fps / 8)`` (at least 1) of a video file, every frame of an image folder (VBench 0.1.5
+reads a folder whole: no rate, no stride); for each consecutive pair of those, the score is the mean of the
 top 5% flow magnitudes (``int(H * W * 0.05)`` pixels); threshold ``6.0 * min(H, W) / 256`` pixels (VBench's
 constant: 6 px at a 256-pixel short side, scaled with resolution); the video is dynamic when at least
 ``round(4 * n / 16)`` pairs exceed the threshold, where VBench's ``n`` is the number of selected FRAMES (its
@@ -95,9 +96,10 @@ def upstream_motion(frames: np.ndarray) -> dict:
     return accumulator.result()
 
 
-def vbench_stride(fps: float) -> int:
-    """VBench's frame interval ``round(fps / 8)``, at least 1."""
-    return max(1, round(fps / 8))
+def vbench_stride(fps: float | None) -> int:
+    """VBench's frame interval: ``round(fps / 8)``, at least 1, for a video file; 1 for an image folder
+    (``fps=None``), which VBench 0.1.5 reads whole (``get_frames_from_img_folder``: every image, no stride)."""
+    return 1 if fps is None else max(1, round(fps / 8))
 
 
 class StrideCollector:
