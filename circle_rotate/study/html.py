@@ -3,8 +3,8 @@
 No network resource of any kind: the CSS is inline, there is no script, and every figure is embedded as a
 ``data:image/png;base64`` URI, so the file can be mailed, archived or opened offline. It shows the summary (which
 conclusions survive), the table with the method note under it, the per-video noise and errors, the failures and
-skipped manifest rows, and the figures with their captions (read from each PNG's ``Description`` text chunk,
-see ``figures.py``).
+skipped manifest rows, and the figures: each image shows its caption under the plot, and the same caption (read
+from the PNG's ``Description`` text chunk, see ``figures.py``) is its alt text.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1400px; color: #222; padding: 0 1em; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+div.scroll { overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; white-space: nowrap; }
-th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+th { background: #f3f3f3; } td.text { text-align: left; } td:first-child, th:first-child { text-align: left; white-space: normal; min-width: 16em; }
 tr.significant td { background: #eaf6ea; } tr.noise td { background: #fff4e0; }
 pre { background: #f7f7f7; padding: 0.8em; white-space: pre-wrap; }
 p.method { font-size: 0.85em; color: #444; max-width: 70em; }
@@ -42,7 +43,7 @@ def _metrics_table(study: Mapping[str, Any]) -> str:
         significant = entry.get("p_holm") is not None and entry["p_holm"] < ALPHA
         css = "noise" if significant and entry.get("within_noise") else "significant" if significant else ""
         body.append(f'<tr class="{css}">' + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _noise_table(study: Mapping[str, Any]) -> str:
@@ -51,8 +52,8 @@ def _noise_table(study: Mapping[str, Any]) -> str:
         noise = entry.get("noise_px") or {}
         errors = entry.get("errors") or {}
         cells = [str(entry["pair"]), *(number(noise.get(side), 3) for side in ("base", "lora"))]
-        cells.append("; ".join(f"{side}: {name}" for side in ("base", "lora") for name in (errors.get(side) or {})))
-        rows.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>")
+        missing = "; ".join(f"{side}: {name}" for side in ("base", "lora") for name in (errors.get(side) or {}))
+        rows.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + f'<td class="text">{escape(missing)}</td></tr>')
     head = "<tr><th>Pair</th><th>Base noise (px)</th><th>LoRA noise (px)</th><th>Metrics not computed</th></tr>"
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -75,7 +76,7 @@ def _figure(path: Path) -> str:
     with Image.open(path) as image:
         caption = image.text.get("Description", path.stem)
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<figure><img alt="{escape(path.stem)}" src="data:image/png;base64,{data}"><figcaption>{escape(caption)}</figcaption></figure>'
+    return f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}"><figcaption>{escape(path.name)}</figcaption></figure>'
 
 
 def _figures(figures: Sequence[Path]) -> str:

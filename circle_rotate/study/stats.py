@@ -8,8 +8,9 @@ is better is declared once, in :data:`METRIC_DIRECTIONS`, with the reason. A stu
 declared there: a scalar without a better direction (frame counts, the assumed focal length, thresholds, the
 net yaw whose sign is the requested orbit's) has no "LoRA better" and no one-sided reading, so it stays in the
 per-video reports and the per-pair values but gets no row in the table. The original's names under
-``upstream.`` repeat values of the native families; they are declared too (the original's table can be
-checked against them), so they count in the Holm correction, which only makes it more conservative.
+``upstream.`` mostly repeat values of the native families; they are declared too (the original's table can be
+checked against them), and where their values are the same as a native metric's the study counts them as one
+hypothesis (``summary.summarise``).
 
 Paired change = LoRA - base, per pair. For each metric (:func:`paired_statistics`): n complete pairs, the means
 and medians of both sides over those pairs, the mean and median change, the relative change of the means, the
@@ -184,11 +185,12 @@ def _complete_pairs(base: Sequence[float | None], lora: Sequence[float | None]) 
 def wilcoxon_p(changes: np.ndarray) -> float | None:
     """Two-sided Wilcoxon signed-rank p-value of paired ``changes`` with scipy's defaults; None where undefined.
 
-    scipy's defaults (``scipy.stats.wilcoxon(d)``, as of scipy 1.17): zero differences are dropped before ranking
-    (``zero_method="wilcox"``), tied |d| get their average rank, no continuity correction, and ``method="auto"``
-    picks the exact null distribution when n <= 50 with no ties and no zeros, an exhaustive permutation test
-    when there are ties or zeros and n <= 13, and the tie-corrected normal approximation otherwise (n > 50, or
-    ties or zeros with n > 13). n counts the zeros here.
+    scipy's defaults (``scipy.stats.wilcoxon(d)``; scipy >= 1.15, checked with 1.17): zero differences are
+    dropped before ranking (``zero_method="wilcox"``), tied |d| get their average rank, no continuity correction,
+    and ``method="auto"`` picks the exact null distribution when n <= 50 with no ties and no zeros, an exhaustive
+    permutation test when there are ties or zeros and n <= 13, and the tie-corrected normal approximation
+    otherwise (n > 50, or ties or zeros with n > 13). n counts the zeros here. (Before scipy 1.15 "auto" had no
+    permutation branch, so p-values with ties or zeros differ there.)
 
     Edge cases: None for n = 0 and when every difference is zero (no signed rank: the statistic is undefined);
     n = 1 gives 1.0 and n = 2 at least 0.5 (the smallest two-sided p with n pairs is 2 / 2^n).

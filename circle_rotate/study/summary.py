@@ -50,18 +50,23 @@ def summarise(
     Returns:
         dotted path -> ``{"n", "lower_is_better", "base_mean", "lora_mean", "base_median", "lora_median",
         "mean_change", "median_change", "relative_change", "lora_better", "p_wilcoxon", "p_holm",
-        "ci95_median_change" ([low, high]), "effect_size", "within_noise", "absolute", "unit", "ci_resamples",
-        "ci_seed"}`` (see ``stats.paired_statistics``), in ``METRIC_DIRECTIONS`` order. ``p_holm`` is Holm's
-        adjustment across the metrics returned; ``within_noise`` as :func:`within_noise`; ``absolute``: the
-        values compared are |value| (``stats.MetricDirection``). Metrics without a declared direction, or with
-        no pair where both sides have a value, are left out.
+        "ci95_median_change" ([low, high]), "effect_size", "within_noise", "same_values_as", "absolute", "unit",
+        "ci_resamples", "ci_seed"}`` (see ``stats.paired_statistics``), in ``METRIC_DIRECTIONS`` order.
+        ``p_holm`` is Holm's adjustment across the distinct metrics returned: a metric whose compared per-pair
+        values equal an earlier metric's (the original's names under ``upstream.`` that repeat a native value)
+        is the same hypothesis, so it names that metric in ``same_values_as``, shares its adjusted p and does not
+        count in Holm's m (``same_values_as`` is None for the others). ``within_noise`` as :func:`within_noise`;
+        ``absolute``: the values compared are |value| (``stats.MetricDirection``). Metrics without a declared
+        direction, or with no pair where both sides have a value, are left out.
     """
     present = {path for entry in per_pair for path in entry.get("values", {})}
     metrics: dict[str, dict] = {}
+    first_with: dict[tuple, str] = {}  # compared per-pair values -> the first metric that has them
     for path, direction in METRIC_DIRECTIONS.items():
         if path not in present:
             continue
         base, lora = paired_values(per_pair, path)
+        representative = first_with.setdefault((tuple(base), tuple(lora)), path)
         stats = paired_statistics(base, lora, direction.lower_is_better, n_resamples, seed)
         if stats.n == 0:
             continue
@@ -81,11 +86,13 @@ def summarise(
             "ci95_median_change": list(stats.ci95_median_change) if stats.ci95_median_change else None,
             "effect_size": stats.effect_size,
             "within_noise": within_noise(path, stats.median_change, noise_floor_px),
+            "same_values_as": None if representative == path else representative,
             "absolute": direction.absolute,
             "unit": direction.unit,
             "ci_resamples": n_resamples,
             "ci_seed": seed,
         }
-    for path, p in holm({path: entry["p_wilcoxon"] for path, entry in metrics.items()}).items():
-        metrics[path]["p_holm"] = p
+    adjusted = holm({path: entry["p_wilcoxon"] for path, entry in metrics.items() if entry["same_values_as"] is None})
+    for path, entry in metrics.items():
+        entry["p_holm"] = adjusted[entry["same_values_as"] or path]
     return metrics

@@ -19,7 +19,7 @@ from .summary import ALPHA
 CSV_FIELDS = (
     "metric", "unit", "lower_is_better", "absolute", "n", "base_mean", "lora_mean", "base_median", "lora_median",
     "mean_change", "median_change", "relative_change", "lora_better", "p_wilcoxon", "p_holm", "ci95_low", "ci95_high",
-    "effect_size", "within_noise",
+    "effect_size", "within_noise", "same_values_as",
 )
 
 
@@ -39,7 +39,7 @@ def method_note(study: Mapping[str, Any]) -> str:
     metrics = study.get("metrics", {})
     first = next(iter(metrics.values()), {})
     resamples, seed = first.get("ci_resamples", DEFAULT_RESAMPLES), first.get("ci_seed", DEFAULT_SEED)
-    tested = sum(1 for entry in metrics.values() if entry.get("p_wilcoxon") is not None)
+    tested = sum(1 for entry in metrics.values() if entry.get("p_wilcoxon") is not None and not entry.get("same_values_as"))
     floor = study.get("noise_floor_px")
     floor_text = (
         f"the pooled mask noise floor is {number(floor, 3)} px per axis (root mean square over the videos of the robust std "
@@ -51,7 +51,8 @@ def method_note(study: Mapping[str, Any]) -> str:
     return (
         f"Method: n = pairs with a value on both sides; change = LoRA - base per pair; means and medians over those n pairs. "
         f"p: two-sided Wilcoxon signed-rank test (scipy's default method; zero differences dropped), Holm-adjusted across "
-        f"the {tested} metrics with a p-value. 95% CI: percentile bootstrap of the median change ({resamples:,} resamples, "
+        f"the {tested} distinct metrics with a p-value (a metric whose per-pair values repeat an earlier one's, such as an "
+        f"upstream. name of a native value, shares its adjusted p). 95% CI: percentile bootstrap of the median change ({resamples:,} resamples, "
         f"PCG64 seed {seed}). Effect size: matched-pairs rank-biserial correlation, positive = LoRA better. "
         f"|name|: the absolute value is compared (its sign is the orbit's direction). Significant: p (Holm) < {ALPHA}; "
         f"{floor_text}."
@@ -86,8 +87,9 @@ def table_rows(study: Mapping[str, Any]) -> list[list[str]]:
     for path, entry in study.get("metrics", {}).items():
         ci = entry.get("ci95_median_change")
         noise = {True: "within", False: "outside", None: ""}[entry.get("within_noise")]
+        alias = entry.get("same_values_as")
         rows.append([
-            metric_label(path, entry),
+            metric_label(path, entry) + (f" (same values as {alias})" if alias else ""),
             "lower" if entry["lower_is_better"] else "higher",
             str(entry["n"]),
             number(entry["base_mean"]),
@@ -158,6 +160,13 @@ def summary_text(study: Mapping[str, Any]) -> str:
         lines += [f"  - {_finding(k, significant[k])}" for k in swallowed]
     if not_significant:
         lines.append(f"No significant difference ({len(not_significant)}): " + ", ".join(not_significant) + ".")
+    tested = [v for v in metrics.values() if v.get("p_wilcoxon") is not None and not v.get("same_values_as")]
+    most = max((v["n"] for v in tested), default=0)
+    if tested and len(tested) * 2.0 / 2**most >= ALPHA:
+        lines.append(
+            f"With at most {most} pairs the smallest p a two-sided signed-rank test can give is 2/2^{most} = {number(2.0 / 2**most, 3)}; "
+            f"Holm over {len(tested)} metrics multiplies it by {len(tested)}, so no metric can reach {ALPHA}: more pairs are needed."
+        )
     for failure in study.get("failed", []):
         lines.append(f"Failed: pair {failure.get('pair')} {failure.get('side')} {failure.get('video')}: {failure.get('error')}")
     return "\n".join(lines)

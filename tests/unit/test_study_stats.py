@@ -127,7 +127,7 @@ def test_directions_table_has_a_reason_for_each_metric_and_covers_the_pixel_metr
 
 
 def _entry(pair: str, values: dict[str, tuple[float | None, float | None]]) -> dict:
-    return {"pair": pair, "base": f"{pair}_base.mp4", "lora": f"{pair}_lora.mp4", "values": {k: {"base": pair[0], "lora": pair[1]} for k, pair in values.items()}}
+    return {"pair": pair, "base": f"{pair}_base.mp4", "lora": f"{pair}_lora.mp4", "values": {k: {"base": sides[0], "lora": sides[1]} for k, sides in values.items()}}
 
 
 def test_summarise_builds_the_schema_with_holm_and_the_noise_verdict() -> None:
@@ -154,3 +154,18 @@ def test_summarise_builds_the_schema_with_holm_and_the_noise_verdict() -> None:
     assert summarise(per_pair, noise_floor_px=0.01, n_resamples=500)["subject_drift.drift_std_px"]["within_noise"] is False
     assert summarise(per_pair, noise_floor_px=None, n_resamples=500)["subject_drift.drift_std_px"]["within_noise"] is None
     assert all(math.isfinite(v) for v in drift["ci95_median_change"])
+
+
+def test_a_metric_repeating_another_one_shares_its_holm_p_and_counts_once() -> None:
+    drift = [(3.0, 2.0), (3.5, 2.0), (4.0, 3.1), (2.0, 1.8), (5.0, 4.0), (3.0, 2.5)]
+    flow = [(1.0, 1.2), (1.0, 0.7), (2.0, 2.5), (1.5, 1.0), (1.0, 1.4), (2.0, 1.9)]
+    per_pair = [
+        _entry(f"p{i}", {"subject_drift.drift_std_px": d, "upstream.subject_drift.drift": d, "subject_drift.subject_flow": f})
+        for i, (d, f) in enumerate(zip(drift, flow))
+    ]
+    metrics = summarise(per_pair, noise_floor_px=None, n_resamples=200)
+    alias, native, other = metrics["upstream.subject_drift.drift"], metrics["subject_drift.drift_std_px"], metrics["subject_drift.subject_flow"]
+    assert alias["same_values_as"] == "subject_drift.drift_std_px" and native["same_values_as"] is None
+    expected = holm({"subject_drift.drift_std_px": native["p_wilcoxon"], "subject_drift.subject_flow": other["p_wilcoxon"]})
+    assert native["p_holm"] == alias["p_holm"] == expected["subject_drift.drift_std_px"]
+    assert other["p_holm"] == expected["subject_drift.subject_flow"]
