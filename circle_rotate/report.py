@@ -3,12 +3,15 @@
 A report is a JSON-ready dict:
 
 - ``video`` (source path), ``frames`` (frames analysed), ``total_frames``, ``width``, ``height``, ``fps``,
-  ``repeated_frames`` (frames identical to their predecessor, see ``video.py``);
+  ``repeated_frames`` (frames that repeat their predecessor, see ``repeats.py``);
 - one object per family, None when it was not run or failed: ``subject_drift`` (``metrics/drift.py``),
   ``clip_i`` (``metrics/clip_i.py``), ``fidelity`` (``metrics/fidelity.py``), ``subject_consistency``
   (``metrics/consistency.py``), ``motion`` (``metrics/motion.py``), ``orbit`` (``metrics/orbit.py``);
 - ``upstream``: exactly the keys of the original ``scripts/eval_all.py`` output (Jklaity/Circle-Rotate), with
-  their meanings (a family is None where the original stored None after an error):
+  their meanings (a family is None where the original stored None after an error), computed on the original's
+  sampled frames: for a video shorter than ``num_frames`` its linspace repeats frames, and the values come from
+  the ``upstream_sampling`` object of ``subject_drift``, ``clip_i`` and ``subject_consistency`` (those frames,
+  repeats included; ``UPSTREAM_SAMPLING``), with a sentence in ``notes``:
 
   - ``subject_drift``: ``subject_flow`` (mean Farneback magnitude inside the subject mask between consecutive
     sampled frames, px; -1 when no mask), ``global_flow`` (same over the whole frame, px; -1 with fewer than 2
@@ -24,7 +27,9 @@ A report is a JSON-ready dict:
 - ``masks_source``: where the subject masks came from: "given" (the caller's masks; the CLI says more precisely:
   "--masks", "beside the video", "masks dir"), "segmented" (detector + segmenter), or None (drift not run);
 - ``notes``: sentences explaining values that would otherwise mislead (the original's -1 sentinels, the
-  detector rule of ``upstream.subject_drift``);
+  detector rule of ``upstream.subject_drift``, the original's sampling repeating frames);
+- ``decode_warning``: a sentence when decoding ended before the frames the container declares (the file may be
+  cut; ``video.Clip.decode_warning``), else None;
 - ``errors``: metric name -> message for what was asked for but could not be computed;
 - ``skipped``: metric name -> reason for what was not computed on purpose (a family not asked for, a model
   turned off such as ``--no-raft`` / ``--no-lpips``). A null value is always explained by one of the two.
@@ -48,6 +53,11 @@ FAMILIES = ("subject_drift", "clip_i", "fidelity", "subject_consistency", "motio
 ORIGINAL_RULE = "original_rule"
 """Key, inside the subject_drift result, of its values under the original's detector rule (when that differs):
 ``subject_flow``, ``global_flow``, ``upstream_drift``, ``detection_rate``, ``detected``."""
+UPSTREAM_SAMPLING = "upstream_sampling"
+"""Key, inside the subject_drift, clip_i and subject_consistency results, of their ``upstream`` values computed on
+the original's sampled frames when that sampling repeats frames (a video shorter than ``num_frames``: the
+original's ``np.linspace(0, T - 1, num_frames).astype(int)`` repeats some, ours keeps each frame once, see
+``video.upstream_sample_indices``). The upstream view uses them; the families' own values stay on our frames."""
 CSV_LEFT_OUT = ("thresholds",)
 """Keys whose objects the CSV leaves out: constants of the method, the same in every row (kept in the JSON)."""
 
@@ -58,14 +68,20 @@ def _or(value: Any, default: float) -> Any:
 
 def _original_rule_drift(results: Mapping[str, Any]) -> Mapping[str, Any] | None:
     drift = results.get("subject_drift")
+    if drift is not None and UPSTREAM_SAMPLING in drift:  # the original's frames (and rule, see suite._drift)
+        return drift[UPSTREAM_SAMPLING]
     return drift[ORIGINAL_RULE] if drift is not None and ORIGINAL_RULE in drift else drift
+
+
+def _on_original_frames(result: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return result[UPSTREAM_SAMPLING] if result is not None and UPSTREAM_SAMPLING in result else result
 
 
 def upstream_view(results: Mapping[str, Any]) -> dict:
     """The original ``eval_all.py`` output computed from our family results (see the module docstring)."""
     drift = _original_rule_drift(results)
-    clip_i, fidelity = results.get("clip_i"), results.get("fidelity")
-    consistency, motion = results.get("subject_consistency"), results.get("motion")
+    clip_i, fidelity = _on_original_frames(results.get("clip_i")), results.get("fidelity")
+    consistency, motion = _on_original_frames(results.get("subject_consistency")), results.get("motion")
     return {
         "subject_drift": None
         if drift is None
@@ -106,6 +122,20 @@ def upstream_notes(results: Mapping[str, Any], upstream: Mapping[str, Any]) -> l
     return notes
 
 
+def sampling_notes(clip: Any) -> list[str]:
+    """A sentence when the original's frame sampling repeats frames of this clip (see ``UPSTREAM_SAMPLING``)."""
+    repeats = getattr(clip, "upstream_repeats", 0)
+    if not repeats:
+        return []
+    indices = [int(i) for i in clip.upstream_indices]
+    return [
+        f"the original samples {len(indices)} frames of this {clip.total_frames}-frame video by np.linspace(0, "
+        f"{clip.total_frames - 1}, {len(indices)}).astype(int), which repeats {repeats} of them ({indices}): the upstream "
+        "values are computed on exactly those frames, as eval_all.py; subject_drift, clip_i and subject_consistency "
+        "use each frame once"
+    ]
+
+
 def build_report(
     clip: Any,
     results: Mapping[str, Any],
@@ -138,7 +168,8 @@ def build_report(
         report[family] = results.get(family)
     report["upstream"] = upstream_view(results)
     report["masks_source"] = masks_source
-    report["notes"] = upstream_notes(results, report["upstream"])
+    report["notes"] = upstream_notes(results, report["upstream"]) + sampling_notes(clip)
+    report["decode_warning"] = getattr(clip, "decode_warning", None)
     report["errors"] = dict(errors)
     report["skipped"] = dict(skipped or {})
     return report
@@ -149,7 +180,7 @@ def failed_report(source: str, message: str) -> dict:
     None (empty ``notes``/``skipped``), and ``errors`` = {"video": message}."""
     report: dict[str, Any] = dict.fromkeys(("frames", "total_frames", "width", "height", "fps", "repeated_frames"))
     report = {"video": source, **report, **dict.fromkeys(FAMILIES)}
-    report.update(upstream=None, masks_source=None, notes=[], errors={"video": message}, skipped={})
+    report.update(upstream=None, masks_source=None, notes=[], decode_warning=None, errors={"video": message}, skipped={})
     return report
 
 

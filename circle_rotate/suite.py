@@ -20,6 +20,12 @@ Detector rule: when the masks come from a detector whose ``rule`` is not the ori
 original's rule (frames whose box differs are segmented again), so the report's ``upstream.subject_drift`` is the
 original's number; ``subject_drift`` keeps the chosen rule's and holds the original rule's values under
 ``original_rule`` (``report.ORIGINAL_RULE``).
+
+Original's sampling: for a video shorter than ``num_frames`` the original's linspace repeats frames
+(``video.upstream_sample_indices``) while ours keeps each frame once; subject_drift (with the original rule's masks
+when they differ), clip_i and subject_consistency then also compute their ``upstream`` values on the original's
+frames, repeats included, under ``upstream_sampling`` (``report.UPSTREAM_SAMPLING``), reusing the embeddings and
+masks of our frames (a repeated frame has the same ones).
 Bad input (a missing video, masks of the wrong shape, an unknown metric name) raises ``ValueError``.
 
 Progress: ``evaluate_file`` and ``evaluate_frames`` take ``progress``, a callable given the name of each stage as
@@ -47,7 +53,7 @@ from .metrics.drift import compute_drift
 from .metrics.fidelity import compute_fidelity, fit_to
 from .metrics.flow import FlowCache
 from .metrics.motion import StrideCollector, UpstreamMotion, vbench_dynamic_degree, vbench_stride
-from .report import ORIGINAL_RULE, build_report
+from .report import ORIGINAL_RULE, UPSTREAM_SAMPLING, build_report
 from .weights import ModelDisabledError
 
 log = logging.getLogger(__name__)
@@ -263,7 +269,20 @@ def _drift(run: _Run, clip: video.Clip, plan: _Visitors, masks: np.ndarray | Non
         )
         keys = ("subject_flow", "global_flow", "upstream_drift", "detection_rate", "detected")
         result[ORIGINAL_RULE] = None if original is None else {key: original[key] for key in keys}
+    if result is not None and clip.upstream_repeats:
+        upstream_masks = masks if original_masks is None else original_masks
+        result[UPSTREAM_SAMPLING] = run.attempt("subject_drift.upstream", lambda: _drift_on_original_frames(plan, clip, upstream_masks))
     return result
+
+
+def _drift_on_original_frames(plan: _Visitors, clip: video.Clip, masks: np.ndarray) -> dict:
+    """The drift values of ``upstream`` on the original's sampled frames, repeats included (``report.UPSTREAM_SAMPLING``):
+    ``masks`` are those of our sampled frames; a repeated frame keeps its mask, a pair of one frame twice its flow."""
+    positions, indices = clip.upstream_positions, clip.upstream_indices
+    pairs = list(zip(indices[:-1].tolist(), indices[1:].tolist()))
+    flows = plan.cache.magnitudes(pairs, [(clip.frames[a], clip.frames[b]) for a, b in zip(positions[:-1], positions[1:])])
+    values = compute_drift(masks[positions], indices, None, flows)
+    return {key: values[key] for key in ("subject_flow", "global_flow", "upstream_drift", "detection_rate", "detected")}
 
 
 def _clip_i(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | None:
@@ -277,7 +296,11 @@ def _clip_i(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | N
         frames, rest = embeddings[: len(clip.frames)], list(embeddings[len(clip.frames) :])
         first = rest.pop(0) if conditioning.first is not None else None
         last = rest.pop(0) if conditioning.last is not None else None
-        return compute_clip_i(frames, first, last)
+        result = compute_clip_i(frames, first, last)
+        if clip.upstream_repeats:  # the original's frames, repeats included (report.UPSTREAM_SAMPLING)
+            original = compute_clip_i(frames[clip.upstream_positions])
+            result[UPSTREAM_SAMPLING] = {key: original[key] for key in ("first_last", "global_avg", "frame_acc", "frames")}
+        return result
 
     return run.attempt("clip_i", compute)
 
@@ -306,7 +329,15 @@ def _consistency(run: _Run, clip: video.Clip, plan: _Visitors) -> dict | None:
         upstream = run.attempt("subject_consistency.upstream", lambda: embed_batched(dino, clip.frames, run.options.batch_size))
     if vbench is None and upstream is None:
         return None
-    return run.attempt("subject_consistency", lambda: compute_consistency(vbench, upstream))
+
+    def compute() -> dict:
+        result = compute_consistency(vbench, upstream)
+        if upstream is not None and clip.upstream_repeats:  # the original's frames, repeats included
+            original = compute_consistency(None, upstream[clip.upstream_positions])
+            result[UPSTREAM_SAMPLING] = {key: original[key] for key in ("upstream", "upstream_frames")}
+        return result
+
+    return run.attempt("subject_consistency", compute)
 
 
 def _motion(run: _Run, plan: _Visitors) -> dict | None:

@@ -56,6 +56,8 @@ def test_an_mp4_that_ends_before_its_declared_frames_carries_a_warning(tmp_path,
         f"container declares 40: the file may be cut; the metrics use the {clip.total_frames} frames decoded"
     )
     np.testing.assert_array_equal(clip.indices, np.linspace(0, clip.total_frames - 1, 16, dtype=int))
+    report = suite.evaluate_file(cut, None, suite.SuiteOptions(metrics=("fidelity",), use_lpips=False))
+    assert report["decode_warning"] == clip.decode_warning and report["total_frames"] == clip.total_frames
 
 
 def test_an_image_folder_with_a_corrupt_png_names_the_file(tmp_path):
