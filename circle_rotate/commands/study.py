@@ -4,7 +4,8 @@ Pairs come from ``--pairs MANIFEST.csv``, ``--base DIR --lora DIR`` or ``--batch
 (``circle_rotate/study/manifest.py``); every input is checked before anything is evaluated, and a bad row is
 reported by line and field and skipped. The per-video reports land in ``OUT/videos/`` as they finish, so a rerun
 evaluates only what is missing or changed (``study/store.py``). Then ``OUT/study.json``, ``study.csv``,
-``study.md``, ``figures/*.png`` and ``study.html``; a summary on stdout and a final "wrote ..." line.
+``study.md``, ``figures/*.png`` and ``study.html``. stdout: the study.md table, the summary of which conclusions
+survive, and a final "wrote ..." line; stderr: skipped rows, unreadable videos and the progress bar.
 
 Exit status: 0 when the study was written and no video failed; 1 when it was written but a video failed or a row
 was skipped; 2 for a bad argument or no usable pair (nothing is evaluated).
@@ -70,7 +71,7 @@ def load_pairs(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Run the study; the exit status of the module docstring."""
     from ..study.run import StudySettings, run_study
-    from ..study.tables import summary_text
+    from ..study.tables import markdown_table, summary_text
 
     try:
         if args.resamples < 1:
@@ -93,8 +94,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"circle-rotate study: {error}", file=sys.stderr)
         return 2
     study = result.study
-    for item in study["failed"]:
-        print(f"circle-rotate study: failed: {item['pair']} {item['side']} ({item['video']}): {item['error']}", file=sys.stderr)
+    print(markdown_table(study))
     print(summary_text(study))
     print(f"evaluated {len(result.evaluated)} video(s), reused {len(result.reused)} from {args.output / 'videos'}")
     print(f"wrote {', '.join(str(path) for path in result.files[:3])}, {args.output / 'study.html'} and {len(result.files) - 4} figure(s) in {args.output / 'figures'}")
