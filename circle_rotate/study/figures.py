@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_PAIRS = 24  # pairs that get track and flow figures (a study of thousands would otherwise write thousands)
 BETTER, WORSE, SAME = "#2ca02c", "#d62728", "#7f7f7f"
 DPI = 100
+FRAME_HEIGHT = 3.4  # inches of a panel that shows a video frame
 SIDES = ("base", "lora")
 
 
@@ -51,6 +52,11 @@ def _figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _frame_width(aspect: float) -> float:
+    """Width in inches of a panel showing a frame of width/height ``aspect`` at ``FRAME_HEIGHT`` inches."""
+    return min(6.0, max(2.4, FRAME_HEIGHT * aspect))
 
 
 def _save(figure: Any, path: Path, caption: str) -> Path:
@@ -146,8 +152,10 @@ def _yaw_x(report: Mapping[str, Any], count: int) -> tuple[np.ndarray, str]:
 
 
 def _pair_figure(entry: Mapping[str, Any], reports: Mapping[str, Mapping[str, Any]], ends: Mapping[str, Any], out: Path) -> Path:
-    figure = _figure(14, 4.6)
-    base_axes, lora_axes, yaw_axes = figure.subplots(1, 3)
+    shapes = [r for r in (reports.get(entry[side]) for side in SIDES) if r and r.get("width") and r.get("height")]
+    frame = _frame_width(shapes[0]["width"] / shapes[0]["height"] if shapes else 16 / 9) + 1.0  # + colour bar
+    figure = _figure(2 * frame + 5.0, FRAME_HEIGHT + 1.4)
+    base_axes, lora_axes, yaw_axes = figure.subplots(1, 3, width_ratios=[frame, frame, 5.0])
     xlabel = "original frame index"
     for side, axes in zip(SIDES, (base_axes, lora_axes)):
         path = entry[side]
@@ -176,15 +184,16 @@ def _flow_figure(pair: str, side: str, path: str, ends: tuple[np.ndarray, np.nda
     first, last = ends
     magnitude = farneback_magnitude(to_gray(first), to_gray(last))
     mean = float(magnitude.mean())
-    figure = _figure(13, 4.2)
-    first_axes, last_axes, flow_axes = figure.subplots(1, 3)
+    frame = _frame_width(first.shape[1] / first.shape[0])
+    figure = _figure(3 * frame + 1.2, FRAME_HEIGHT + 1.4)
+    first_axes, last_axes, flow_axes = figure.subplots(1, 3, width_ratios=[frame, frame, frame + 1.2])
     for axes, frame, title in ((first_axes, first, "first frame"), (last_axes, last, "last frame")):
         axes.imshow(frame)
         axes.set_title(title)
         axes.set_axis_off()
     image = flow_axes.imshow(magnitude, cmap="jet")
     figure.colorbar(image, ax=flow_axes, label="flow magnitude (px)", shrink=0.8)
-    flow_axes.set_title(f"Farneback magnitude, first to last: mean {mean:.2f} px")
+    flow_axes.set_title(f"flow first to last, mean {mean:.2f} px")
     flow_axes.set_axis_off()
     caption = (
         f"Pair {pair}, {side}: {Path(path).name}. Optical-flow magnitude from the first to the last frame (OpenCV "
