@@ -6,7 +6,8 @@ A report is a JSON-ready dict:
   ``repeated_frames`` (frames that repeat their predecessor, see ``repeats.py``);
 - one object per family, None when it was not run or failed: ``subject_drift`` (``metrics/drift.py``),
   ``clip_i`` (``metrics/clip_i.py``), ``fidelity`` (``metrics/fidelity.py``), ``subject_consistency``
-  (``metrics/consistency.py``), ``motion`` (``metrics/motion.py``), ``orbit`` (``metrics/orbit.py``);
+  (``metrics/consistency.py``), ``motion`` (``metrics/motion.py``), ``orbit`` (``metrics/orbit.py``),
+  ``colour`` (``metrics/colour.py``: CIEDE2000 colour drift);
 - ``upstream``: exactly the keys of the original ``scripts/eval_all.py`` output (Jklaity/Circle-Rotate), with
   their meanings (a family is None where the original stored None after an error), computed on the original's
   sampled frames: for a video shorter than ``num_frames`` its linspace repeats frames, and the values come from
@@ -49,7 +50,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-FAMILIES = ("subject_drift", "clip_i", "fidelity", "subject_consistency", "motion", "orbit")
+FAMILIES = ("subject_drift", "clip_i", "fidelity", "subject_consistency", "motion", "orbit", "colour")
 ORIGINAL_RULE = "original_rule"
 """Key, inside the subject_drift result, of its values under the original's detector rule (when that differs):
 ``subject_flow``, ``global_flow``, ``upstream_drift``, ``detection_rate``, ``detected``."""

@@ -33,7 +33,8 @@ it starts (``"decode"``, then each metric family in ``METRIC_FAMILIES`` order th
 raises (e.g. ComfyUI's interrupt) stops the evaluation and propagates unchanged.
 
 Conditioning images are resized to the frame size (``fidelity.fit_to``, INTER_AREA) before they are embedded for
-CLIP-I, so they go through the encoder in the same batch as the frames.
+CLIP-I, so they go through the encoder in the same batch as the frames; the colour family (``metrics/colour.py``)
+compares the generated first/last frames with them the same way.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import numpy as np
 
 from . import video
 from .metrics.clip_i import compute_clip_i
+from .metrics.colour import compute_colour
 from .metrics.consistency import compute_consistency
 from .metrics.drift import compute_drift
 from .metrics.fidelity import compute_fidelity, fit_to
@@ -58,7 +60,7 @@ from .weights import ModelDisabledError
 
 log = logging.getLogger(__name__)
 
-METRIC_FAMILIES = ("subject_drift", "clip_i", "fidelity", "subject_consistency", "motion", "orbit")
+METRIC_FAMILIES = ("subject_drift", "clip_i", "fidelity", "subject_consistency", "motion", "orbit", "colour")
 
 
 @dataclass(frozen=True)
@@ -364,6 +366,11 @@ def _orbit(run: _Run, clip: video.Clip) -> dict | None:
     return run.attempt("orbit", compute)
 
 
+def _colour(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | None:
+    """CIEDE2000 colour drift of the sampled frames and against the conditioning images (needs no model)."""
+    return run.attempt("colour", lambda: compute_colour(clip.frames, clip.indices, conditioning.first, conditioning.last))
+
+
 def _evaluate(
     load: Callable[[Sequence[video.FrameVisitor]], video.Clip],
     fps: float | None,
@@ -390,6 +397,7 @@ def _evaluate(
         "subject_consistency": lambda: _consistency(run, clip, plan),
         "motion": lambda: _motion(run, plan),
         "orbit": lambda: _orbit(run, clip),
+        "colour": lambda: _colour(run, clip, conditioning),
     }
     for name in METRIC_FAMILIES:
         if run.wants(name):

@@ -147,3 +147,23 @@ def test_bad_input_is_refused_with_the_fix(texture):
         compute_colour(np.stack([texture, texture]), np.array([0]))
     with pytest.raises(ValueError, match="uint8 RGB"):
         srgb_to_lab(np.zeros((2, 2, 4), np.uint8))
+
+
+def test_suite_reports_the_colour_family_in_json_and_csv(texture, tmp_path):
+    from circle_rotate import report as core_report
+    from circle_rotate import suite
+
+    frames = np.stack([shifted(texture, 2.0 * k, 0.0) for k in range(6)])
+    conditioning = suite.Conditioning(first=texture, last=shifted(texture, 0.0, 30.0))
+    options = suite.SuiteOptions(metrics=("colour",), num_frames=0)
+    result = suite.evaluate_frames(frames, 16.0, None, options, conditioning=conditioning)
+    expected = compute_colour(frames, np.arange(6), conditioning.first, conditioning.last)
+    assert result["colour"] == expected and result["errors"] == {}
+    assert result["skipped"]["orbit"].startswith("not asked for")
+    core_report.write_csv([result], tmp_path / "r.csv")
+    header, row = (tmp_path / "r.csv").read_text().splitlines()[:2]
+    cells = dict(zip(header.split(","), row.split(",")))
+    assert float(cells["colour.mean_delta_e_colour"]) == pytest.approx(expected["mean_delta_e_colour"])
+    assert float(cells["colour.last_vs_conditioning.delta_e_pixels"]) == pytest.approx(expected["last_vs_conditioning"]["delta_e_pixels"])
+    assert cells["colour.max_shift_frame"] == "5"
+    assert "colour.delta_e_colour" not in cells  # per-frame lists stay in the JSON
