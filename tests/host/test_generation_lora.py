@@ -193,8 +193,11 @@ def test_one_module_of_the_wrong_shape_is_refused(comfy_host, tiny_models, exper
 def test_a_damaged_file_names_the_input_and_the_file(comfy_host, tiny_models, experts, name, damage) -> None:
     loras = tiny_models.models_dir / "loras"
     (loras / name).write_bytes(damage((loras / tiny_models.loras["low_musubi"]).read_bytes()))
-    with pytest.raises(ValueError) as error:
-        dual_lora(comfy_host, experts, tiny_models.loras["high_musubi"], name)
+    try:
+        with pytest.raises(ValueError) as error:
+            dual_lora(comfy_host, experts, tiny_models.loras["high_musubi"], name)
+    finally:
+        (loras / name).unlink()  # no damaged file left for other tests that list the LoRA folder
     message = str(error.value)
     assert message.startswith(f"lora_low '{name}' cannot be read as a LoRA ({loras / name}, "), message
     assert "The file is corrupt or incomplete: download it again" in message
