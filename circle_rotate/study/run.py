@@ -95,10 +95,10 @@ def options_fingerprint(settings: StudySettings) -> dict[str, Any]:
     }
 
 
-def _bar(total: int, initial: int, enabled: bool) -> Any:
+def _bar(total: int, initial: int, enabled: bool, description: str) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, desc="study", unit="video", file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+    return tqdm(total=total, initial=initial, desc=description, unit="video", file=sys.stderr, disable=not enabled, dynamic_ncols=True, leave=description == "study")
 
 
 def _jobs(pair_set: PairSet) -> tuple[list[tuple[str, str, EvalJob]], list[dict]]:
@@ -121,7 +121,9 @@ def _evaluate(
     keys: dict[str, tuple[str, dict]] = {}
     pending: list[EvalJob] = []
     run = StudyRun(study={})
+    hashing = _bar(len(jobs), 0, settings.progress, "hashing inputs")
     for job in jobs:
+        hashing.update(1)
         inputs = input_digests(job.video, job.masks, job.first, job.last)
         key = report_key(inputs, fingerprint)
         keys[job.name] = (key, inputs)
@@ -134,7 +136,8 @@ def _evaluate(
         else:
             failed[job.name] = stored["error"]
         run.reused.append(job.name)
-    bar = _bar(len(jobs), len(run.reused), settings.progress)
+    hashing.close()
+    bar = _bar(len(jobs), len(run.reused), settings.progress, "study")
     try:
         def on_stage(job: EvalJob, stage: str) -> None:
             bar.set_postfix_str(f"{job.name}: {stage}", refresh=True)

@@ -145,3 +145,35 @@ def test_bad_arguments_exit_2_before_anything_runs(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err
     assert "line 2, field 'base'" in err and "no usable pair" in err
     assert sum(counter.calls.values()) == 0
+
+
+def test_the_local_executor_reports_each_stage_and_goes_on_after_a_failing_video(tmp_path):
+    from circle_rotate.study.executors import EvalJob, ModelSpec, run_jobs
+
+    broken = tmp_path / "broken.gif"
+    broken.write_bytes(b"GIF89a but nothing else")
+    jobs = [
+        EvalJob("bad", broken),
+        EvalJob("good", DEMOS / "demo2_ours.gif", DEMOS / "demo2_ours.masks.npz"),
+    ]
+    stages = []
+    options = suite.SuiteOptions(metrics=("subject_drift",), num_frames=8)
+    results = {r.job.name: r for r in run_jobs(jobs, options, ModelSpec(device="cpu"), on_stage=lambda job, stage: stages.append((job.name, stage)))}
+    assert results["bad"].report is None and "broken.gif" in results["bad"].error
+    assert results["good"].error is None and results["good"].report["subject_drift"]["subject_flow"] > 0
+    assert ("good", "decode") in stages and ("good", "subject_drift") in stages
+
+
+def test_executor_arguments_are_checked(monkeypatch):
+    import sys
+
+    from circle_rotate.study.executors import EvalJob, ModelSpec, run_jobs
+
+    job = EvalJob("a", DEMOS / "demo2_ours.gif")
+    with pytest.raises(ValueError, match="unique"):
+        run_jobs([job, job], suite.SuiteOptions(), ModelSpec())
+    with pytest.raises(ValueError, match="unknown"):
+        run_jobs([job], suite.SuiteOptions(), ModelSpec(), executor="dask")
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(ValueError, match=r"pip install 'comfyui-circlerotate\[ray\]'"):
+        run_jobs([job], suite.SuiteOptions(), ModelSpec(), executor="ray")
