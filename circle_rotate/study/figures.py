@@ -31,7 +31,7 @@ import numpy as np
 from .. import video
 from ..metrics.flow import farneback_magnitude, to_gray
 from .noise import PIXEL_CENTROID_METRICS
-from .summary import paired_values
+from .summary import SIDES, paired_values
 from .tables import metric_label, number
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ DEFAULT_MAX_PAIRS = 24  # pairs that get track and flow figures (a study of thou
 BETTER, WORSE, SAME = "#2ca02c", "#d62728", "#7f7f7f"
 DPI = 100
 FRAME_HEIGHT = 3.4  # inches of a panel that shows a video frame
-SIDES = ("base", "lora")
 
 
 def safe_name(text: str) -> str:

@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .summary import ALPHA
+from .summary import SIDES, is_significant
 from .tables import method_note, number, summary_text, table_rows
 
 CSS = """
@@ -40,7 +40,7 @@ def _metrics_table(study: Mapping[str, Any]) -> str:
     head = "".join(f"<th>{escape(cell)}</th>" for cell in rows[0])
     body = []
     for entry, row in zip(study.get("metrics", {}).values(), rows[1:]):
-        significant = entry.get("p_holm") is not None and entry["p_holm"] < ALPHA
+        significant = is_significant(entry)
         css = "noise" if significant and entry.get("within_noise") else "significant" if significant else ""
         body.append(f'<tr class="{css}">' + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>")
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
@@ -51,8 +51,8 @@ def _noise_table(study: Mapping[str, Any]) -> str:
     for entry in study.get("per_pair", []):
         noise = entry.get("noise_px") or {}
         errors = entry.get("errors") or {}
-        cells = [str(entry["pair"]), *(number(noise.get(side), 3) for side in ("base", "lora"))]
-        missing = "; ".join(f"{side}: {name}" for side in ("base", "lora") for name in (errors.get(side) or {}))
+        cells = [str(entry["pair"]), *(number(noise.get(side), 3) for side in SIDES)]
+        missing = "; ".join(f"{side}: {name}" for side in SIDES for name in (errors.get(side) or {}))
         rows.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + f'<td class="text">{escape(missing)}</td></tr>')
     head = "<tr><th>Pair</th><th>Base noise (px)</th><th>LoRA noise (px)</th><th>Metrics not computed</th></tr>"
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"

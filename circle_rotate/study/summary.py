@@ -14,6 +14,12 @@ from .noise import PIXEL_CENTROID_METRICS
 from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED, METRIC_DIRECTIONS, compared_value, holm, paired_statistics
 
 ALPHA = 0.05  # family-wise error rate of the Holm-adjusted p-values the summaries call significant
+SIDES = ("base", "lora")
+
+
+def is_significant(entry: Mapping[str, Any]) -> bool:
+    """Whether a metric entry of :func:`summarise` has p (Holm) below ``ALPHA``."""
+    return entry.get("p_holm") is not None and entry["p_holm"] < ALPHA
 
 
 def paired_values(per_pair: Sequence[Mapping[str, Any]], path: str) -> tuple[list[float | None], list[float | None]]:
@@ -21,8 +27,8 @@ def paired_values(per_pair: Sequence[Mapping[str, Any]], path: str) -> tuple[lis
     sides: tuple[list[float | None], list[float | None]] = ([], [])
     for entry in per_pair:
         value = entry.get("values", {}).get(path) or {}
-        sides[0].append(compared_value(path, value.get("base")))
-        sides[1].append(compared_value(path, value.get("lora")))
+        for side, values in zip(SIDES, sides):
+            values.append(compared_value(path, value.get(side)))
     return sides
 
 

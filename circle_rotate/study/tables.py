@@ -14,7 +14,7 @@ from typing import Any
 
 from .noise import PIXEL_CENTROID_METRICS
 from .stats import DEFAULT_RESAMPLES, DEFAULT_SEED
-from .summary import ALPHA
+from .summary import ALPHA, is_significant
 
 CSV_FIELDS = (
     "metric", "unit", "lower_is_better", "absolute", "n", "base_mean", "lora_mean", "base_median", "lora_median",
@@ -136,7 +136,7 @@ def summary_text(study: Mapping[str, Any]) -> str:
     noise floor swallows, the metrics with no significant difference, and the failed videos.
     """
     metrics = study.get("metrics", {})
-    significant = {k: v for k, v in metrics.items() if v.get("p_holm") is not None and v["p_holm"] < ALPHA}
+    significant = {k: v for k, v in metrics.items() if is_significant(v)}
     swallowed = [k for k, v in significant.items() if v.get("within_noise") is True]
     survive = [k for k in significant if k not in swallowed]
     unknown_floor = [k for k in survive if k in PIXEL_CENTROID_METRICS and significant[k].get("within_noise") is None]
