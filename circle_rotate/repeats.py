@@ -5,33 +5,35 @@ frame-rate conversions duplicate frames). Per-frame speeds of such videos are a 
 they are divided by distinct frames instead, so the suite maps every frame to the distinct frame it shows.
 
 Test: with g = BT.601 luma (0.299 R + 0.587 G + 0.114 B, float) of each frame at full resolution, the frame
-change is the LARGEST, over a grid of ``REPEAT_BLOCK`` x ``REPEAT_BLOCK`` (8 x 8) pixel blocks (the blocks on the
-right and bottom edges may be smaller), of the block's mean |g(t) - g(t-1)|, in grey levels. Frame t is a repeat
-when that change is at most the tolerance (``REPEAT_TOLERANCE`` = 5.0 grey levels).
+change is the LARGEST mean |g(t) - g(t-1)| along a run of ``REPEAT_RUN`` (16) pixels: the rows and the columns of
+the frame cut into runs of 16 on a fixed grid (the last run of a row or column may be shorter), in grey levels.
+Frame t is a repeat when that change is at most the tolerance (``REPEAT_TOLERANCE`` = 12 grey levels).
 
-Why a block maximum: a repeat must be unchanged everywhere, so one block that changed is enough to refuse it. A
-textured 40x40 subject moving 0.5 px per frame on a static 256x256 frame changes its blocks by 9.5 grey levels or
-more (``tests/fixtures/synthetic_video.sliding_square``; 2 px per frame: 32 or more), while the frame's global
-mean changes by a fraction of one grey level: the global mean of every 4th pixel against 0.5 (the test this
-replaced) called 16 of 17 such frames repeats. Averaging over a block rather than taking single pixels keeps
-isolated noisy pixels from refusing a repeat.
+Why a maximum over short runs: a repeat must be unchanged everywhere, so one place that changed is enough to
+refuse it, and what changes when something moves is its outline, a line: a vertical edge of contrast C moving
+0.5 px changes a column run by C / 2 all along it, whereas an 8x8 block straddling the edge changes by C / 16. A
+40x40 subject moving 0.5 px per frame on a static 256x256 frame (``tests/fixtures/synthetic_video.sliding_square``)
+gives 15 or more as a flat square of contrast 32 and 17.8 or more when textured (2 px per frame: 31 and 62),
+while the frame's global mean changes by a fraction of one grey level: the global mean of every 4th pixel against
+0.5 (the test this replaced) called 16 of 17 such frames repeats. Averaging along a run rather than taking single
+pixels keeps isolated noisy pixels from refusing a repeat.
 
-The tolerance is set by codec noise, measured as the largest block change between truly repeated frames: GIF and
-lossless video 0; libx264 yuv420p, preset medium, at crf 18 to 23 (x264's default) on the synthetic test scenes
-0.2 to 4.2 (the largest on the last frame of a stream); at crf 28 up to 7.3; the original demo GIFs re-encoded
-at crf 23, whose dithering the codec cannot keep, 4.7 to 9.2. Repeats noisier than the tolerance count as
-distinct frames, the safe side (speeds per distinct frame then equal speeds per frame; no frame is skipped). A
-subject must change some block by more than 5 grey levels to count as moving: at 0.5 px per frame, a straight edge of
-contrast 100 across a block does it on its own (a half-pixel shift changes one of its 8 columns by 50: 6.25),
-a low-contrast texture (30% of the range) does not (3.4) and then reads as a repeat.
+The tolerance is set by codec noise, measured as the largest run change between truly repeated frames: GIF and
+lossless video 0; libx264 yuv420p, preset medium: crf 18 to 23 (x264's default) on the synthetic test scenes
+0.6 to 7.1, crf 28 up to 10.1; the 32-frame demo GIFs re-encoded at crf 23 7.9 to 14.0 as they are (the codec
+cannot keep their dithering), 5.6 to 10.0 with the dithering blurred away. Repeats noisier than the tolerance count
+as distinct frames, the safe side: speeds per distinct frame then equal speeds per frame and no frame is skipped,
+whereas a false repeat would drop a frame that moved. Motion below the tolerance reads as a repeat: a flat edge of
+contrast under 24 moving 0.5 px per frame (under 12 moving 1 px or more), a textured subject moving 0.25 px
+(8.4 to 10.5).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-REPEAT_BLOCK = 8
-REPEAT_TOLERANCE = 5.0
+REPEAT_RUN = 16
+REPEAT_TOLERANCE = 12.0
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -40,30 +42,33 @@ def luma(frame: np.ndarray) -> np.ndarray:
     return frame.astype(np.float32) @ _LUMA
 
 
-def frame_change(previous: np.ndarray, current: np.ndarray, block: int = REPEAT_BLOCK) -> float:
-    """The largest block mean of |previous - current| (see the module docstring), in grey levels.
+def _run_means(diff: np.ndarray, run: int, axis: int) -> np.ndarray:
+    """Means of ``diff`` over consecutive runs of ``run`` pixels along ``axis`` (the last run may be shorter)."""
+    starts = np.arange(0, diff.shape[axis], run)
+    lengths = np.diff(np.append(starts, diff.shape[axis]))
+    sums = np.add.reduceat(diff, starts, axis=axis)
+    return sums / (lengths[:, None] if axis == 0 else lengths[None, :])
+
+
+def frame_change(previous: np.ndarray, current: np.ndarray, run: int = REPEAT_RUN) -> float:
+    """The largest mean |previous - current| along a row or column run (see the module docstring), in grey levels.
 
     Args:
         previous, current: (H, W) float luma of two frames of the same size (see :func:`luma`).
-        block: block side in pixels (>= 1).
+        run: run length in pixels (>= 1).
 
     Returns:
-        max over blocks of the block's mean absolute difference.
+        max over the horizontal and vertical runs of their mean absolute difference.
 
     Raises:
-        ValueError: the frames differ in shape, or block < 1.
+        ValueError: the frames differ in shape, or run < 1.
     """
     if previous.shape != current.shape:
         raise ValueError(f"frames of shape {previous.shape} and {current.shape}: every frame of a video must have the same size")
-    if block < 1:
-        raise ValueError(f"block={block}: must be >= 1")
+    if run < 1:
+        raise ValueError(f"run={run}: must be >= 1")
     diff = np.abs(current - previous)
-    rows = np.arange(0, diff.shape[0], block)
-    cols = np.arange(0, diff.shape[1], block)
-    sums = np.add.reduceat(np.add.reduceat(diff, rows, axis=0), cols, axis=1)
-    heights = np.diff(np.append(rows, diff.shape[0]))
-    widths = np.diff(np.append(cols, diff.shape[1]))
-    return float((sums / np.outer(heights, widths)).max())
+    return float(max(_run_means(diff, run, axis=1).max(), _run_means(diff, run, axis=0).max()))
 
 
 class RepeatDetector:

@@ -29,8 +29,8 @@ Damaged or cut input (decided here, the same for the CLI and the node):
 - an image in a folder that cannot be read, or of another size than the first, is a ``ValueError`` naming it;
 - fewer than ``MIN_FRAMES`` (2) frames is a ``ValueError`` (:func:`require_frames`, shared with the node).
 
-Repeated frames: see ``repeats.py`` (a frame is a repeat when no 8x8 block of its luma changed by more than
-5 grey levels on average).
+Repeated frames: see ``repeats.py`` (a frame is a repeat when no run of 16 pixels of a row or column of its luma
+changed by more than 12 grey levels on average).
 """
 
 from __future__ import annotations

@@ -25,22 +25,24 @@ def _exact_distinct(frames: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.logical_not(same))]).astype(np.int64)
 
 
-def test_frame_change_is_the_largest_block_mean_edges_included():
+def test_frame_change_is_the_largest_run_mean_edges_included():
     previous = np.zeros((20, 21), np.float32)
     current = previous.copy()
-    current[0, 0] = 64.0  # one pixel in a full 8x8 block: 64 / 64
-    assert repeats.frame_change(previous, current) == pytest.approx(1.0)
-    current[17, 20] = 30.0  # bottom-right block is 4 x 5 pixels: 30 / 20
-    assert repeats.frame_change(previous, current) == pytest.approx(1.5)
+    current[0, 0] = 64.0  # one pixel in a full 16-pixel row run and column run: 64 / 16
+    assert repeats.frame_change(previous, current) == pytest.approx(4.0)
+    current[17, 20] = 30.0  # the last run of column 20 has 4 pixels (rows 16-19): 30 / 4; of row 17, 5 pixels: 30 / 5
+    assert repeats.frame_change(previous, current) == pytest.approx(7.5)
     with pytest.raises(ValueError, match="same size"):
         repeats.frame_change(previous, current[:, :20])
 
 
 @pytest.mark.parametrize("speed", [0.5, 1.0, 2.0, 4.0])
 @pytest.mark.parametrize("suffix,crf", [("", None), (".mp4", 23)])
-def test_a_small_subject_sliding_on_a_static_frame_is_never_a_repeat(tmp_path, speed, suffix, crf):
-    # 40x40 subject on a 256x256 static frame: the global-mean test called 16 of 17 such frames repeats
-    scene = sliding_square(17, speed)
+@pytest.mark.parametrize("flat_contrast", [None, 32])
+def test_a_small_subject_sliding_on_a_static_frame_is_never_a_repeat(tmp_path, speed, suffix, crf, flat_contrast):
+    # 40x40 subject (textured, or flat grey 132 on 100) on a 256x256 static frame: the global-mean test called
+    # 16 of 17 such frames repeats
+    scene = sliding_square(17, speed, flat_contrast=flat_contrast)
     path = write_video(scene.frames, tmp_path / f"slide{suffix}", crf=crf)
     report = suite.evaluate_file(path, None, suite.SuiteOptions(metrics=("subject_drift",), num_frames=0), masks=scene.masks)
     assert report["repeated_frames"] == 0
@@ -62,9 +64,10 @@ def test_gifs_that_repeat_every_frame_map_each_frame_to_its_distinct_frame(tmp_p
     assert report["subject_drift"]["speed_px_per_frame"] == pytest.approx(16.0 / (9 * times - 1), abs=1e-9)
 
 
-def test_repeats_with_codec_noise_are_still_repeats(tmp_path):
+@pytest.mark.parametrize("crf", [23, 28])
+def test_repeats_with_codec_noise_are_still_repeats(tmp_path, crf):
     scene = sliding_square(9, 1.0)
-    path = write_video(repeat_frames(scene.frames, 2), tmp_path / "repeats.mp4", crf=23)
+    path = write_video(repeat_frames(scene.frames, 2), tmp_path / "repeats.mp4", crf=crf)
     decoded = _decoded(path)
     assert any(not np.array_equal(decoded[i], decoded[i + 1]) for i in range(0, 18, 2)), "the codec left no noise to test"
     clip = video.load_clip(path, num_frames=0)
