@@ -22,13 +22,14 @@ from circle_rotate.study.stats import (
 from circle_rotate.study.summary import summarise
 
 
-def test_paired_statistics_equal_scipy_and_numpy_on_random_pairs() -> None:
+@pytest.mark.parametrize("n", [30, 80])  # scipy's exact null distribution, then its normal approximation (n > 50)
+def test_paired_statistics_equal_scipy_and_numpy_on_random_pairs(n: int) -> None:
     rng = np.random.default_rng(3)
-    base = rng.normal(10.0, 2.0, 30)
-    lora = base + rng.normal(-0.8, 1.0, 30)
+    base = rng.normal(10.0, 2.0, n)
+    lora = base + rng.normal(-0.8, 1.0, n)
     stats = paired_statistics(list(base), list(lora), lower_is_better=True)
     d = lora - base
-    assert stats.n == 30
+    assert stats.n == n
     assert stats.base_mean == pytest.approx(base.mean()) and stats.lora_mean == pytest.approx(lora.mean())
     assert stats.base_median == pytest.approx(np.median(base)) and stats.lora_median == pytest.approx(np.median(lora))
     assert stats.mean_change == pytest.approx(d.mean()) and stats.median_change == pytest.approx(np.median(d))
@@ -37,6 +38,9 @@ def test_paired_statistics_equal_scipy_and_numpy_on_random_pairs() -> None:
     assert stats.p_wilcoxon == pytest.approx(scipy_stats.wilcoxon(lora, base).pvalue)
     low, high = stats.ci95_median_change
     assert low <= np.median(d) <= high
+    # Rank-biserial from scipy's one-sided statistic R+ (no zeros, no ties): (R+ - R-) / T with R- = T - R+.
+    r_plus, total = scipy_stats.wilcoxon(d, alternative="greater").statistic, n * (n + 1) / 2
+    assert stats.effect_size == pytest.approx(-(2 * r_plus - total) / total)
 
 
 def test_hand_computed_case_with_a_tie_and_a_zero_difference() -> None:
