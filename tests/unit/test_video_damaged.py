@@ -103,3 +103,18 @@ def test_the_node_refuses_one_frame_through_the_core_check():
     source = (Path(video.__file__).parents[1] / "nodes" / "metrics.py").read_text(encoding="utf-8")
     assert 'video.require_frames(len(frames), "images")' in source
     assert "at least 2 frames" not in source
+
+
+def test_the_cli_records_the_same_refusal_for_a_one_frame_video(tmp_path):
+    import argparse
+    import json
+
+    from circle_rotate.commands import eval as eval_command
+
+    path = write_video(sliding_square(1, 1.0, size=64, side=16).frames, tmp_path / "one.mp4")
+    out = tmp_path / "r.json"
+    parser = argparse.ArgumentParser()
+    eval_command.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["eval", str(path), "--metrics", "motion,fidelity", "--no-lpips", "--output", str(out)])
+    assert args.run(args) == 1
+    assert json.loads(out.read_text())["errors"] == {"video": ONE_FRAME.format(f"video '{path}'")}
