@@ -33,6 +33,7 @@ HIGHLIGHTS = (
     ("clip_i.frame_acc", "CLIP-I consecutive"),
     ("subject_consistency.vbench", "subject consistency (VBench)"),
     ("orbit.parallax_index", "parallax index"),
+    ("orbit.look_at_stability_deg", "look-at stability"),
 )
 
 
@@ -115,6 +116,7 @@ def plot_series(report: Mapping[str, Any]) -> dict:
         "similarity": similarity,
         "yaw_deg": orbit.get("yaw_track_deg") if _numbers(orbit.get("yaw_track_deg")) else [],
         "parallax": orbit.get("parallax_track") if _numbers(orbit.get("parallax_track")) else [],
+        "look_at_deg": orbit.get("look_at_track_deg") if _numbers(orbit.get("look_at_track_deg")) else [],
     }
 
 

@@ -24,15 +24,21 @@ cumulative yaw at each analysed frame, ``yaw_deg`` its last value (net, signed, 
 whatever the call: a pan has a yaw and direction ``none``), ``yaw_path_deg`` the sum of |per-step yaw|.
 
 Direction, from the geometry. Wide pairs: from kept frame p, q is the farthest kept frame still sharing
-``WIDE_MIN_POINTS`` tracks and ``WIDE_KEEP_FRACTION`` of the tracks alive at p (then p = q); the per-step yaws
-are rescaled so that they sum to the wide pair's yaw over its steps (the wider baseline fixes the rotation
-better than the keyframe pairs, whose yaws keep the shape within). Each wide pair's essential-matrix pose gets the orbit test of
+``WIDE_MIN_POINTS`` tracks and ``WIDE_KEEP_FRACTION`` of the tracks alive at p (then p = q). Each wide pair's essential-matrix pose gets the orbit test of
 ``orbit_geometry`` (the pivot where the two optical axes cross lies inside the scene, the camera moves sideways
 and turns towards the side it keeps in view): ``left``, ``right`` or ``none`` with a reason (pan, slide, dolly,
 static). The tracks of the whole frame vote, the ground and the background outnumbering a subject that slides
-on its own, and the robust fit leaves the subject's tracks out. The geometric call is the |yaw|-weighted
-majority of the wide pairs; ``direction_confidence`` = its weight share times ``DISAGREE_FACTOR`` (0.5) when the
-image-band parallax (below) calls otherwise. With no pose at all the parallax call is used, with a note.
+on its own, and the robust fit leaves the subject's tracks out. The geometric shares g(c) are the
+|yaw|-weighted shares of the wide pairs calling c (summing to 1; all 0 without any pose), the geometric call
+their largest.
+
+Combining the evidence. score(c) = g(c) + ``PARALLAX_WEIGHT`` * b(c), where b is the band parallax's vote (below):
+b(call) = |parallax_index| for a left/right call, b(none) = 1 - |parallax_index| when it calls none, 0 otherwise.
+``direction`` = argmax score; ``direction_confidence`` = score(direction) / (1 + PARALLAX_WEIGHT) (1 when both
+pieces agree fully; 0.57 when a clear geometric orbit meets a band parallax of 0, as with a drifting look-at
+point; at most 0.43 without any pose). The geometry decides when its shares are clear; a weak pose (small
+motions, where a turn and a sideways move are hard to tell apart, or a generated video that is not a rigid
+scene) leaves the call to a clear band parallax.
 
 Parallax index, one piece of evidence. The horizontal image motion of a point at depth Z is about
 ``f * (-omega + T / Z)``; it changes sign across the pivot depth ``Z* = T / omega``. With ``A`` and ``B`` the
@@ -82,7 +88,7 @@ PARALLAX_THRESHOLD = 0.4  # |parallax_index| for a left/right call (near/far opp
 KEYFRAME_MIN_DEG = 1.5  # tracks must move this far (degrees) between the frames of a yaw keyframe pair
 WIDE_MIN_POINTS = 40  # tracks a wide pair (direction) shares
 WIDE_KEEP_FRACTION = 0.5  # ... and at least this fraction of the tracks alive at its first frame
-DISAGREE_FACTOR = 0.5  # confidence factor when the band parallax calls otherwise than the geometry
+PARALLAX_WEIGHT = 0.75  # weight of the band parallax's vote beside the geometry's shares (which sum to 1)
 NOTE_YAW_DEG = 5.0  # |yaw| above which direction none comes with its reason
 BACKTRACK_FRACTION = 0.25  # steps slower than this fraction of the median |speed| do not count for backtracks
 FAST_MOTION_FRACTION = 0.15  # band motion above this fraction of the width per step is "fast"
@@ -200,27 +206,8 @@ def _wide_poses(table: np.ndarray, k: np.ndarray) -> list[tuple[int, int, PairPo
     return poses
 
 
-def _rescaled(step_yaws: list[float | None], wide: list[tuple[int, int, PairPose]], spans: list[int]) -> list[float | None]:
-    """Per-step yaws whose sum over each wide pair equals that pair's yaw (module docstring).
-
-    Only where the camera turns one way over the pair (every step yaw known, with the pair's sign); steps
-    without a yaw of their own share the pair's yaw in proportion to their spans when none of them has one.
-    """
-    out = list(step_yaws)
-    for p, q, pose in wide:
-        part = out[p:q]
-        if all(y is None for y in part):
-            out[p:q] = list(pose.yaw_deg * np.array(spans[p:q], float) / sum(spans[p:q]))
-        elif all(y is not None and np.sign(y) == np.sign(pose.yaw_deg) for y in part):
-            total = sum(part)
-            out[p:q] = [y * pose.yaw_deg / total for y in part]
-    return out
-
-
-def _geometric_call(poses: list[PairPose]) -> tuple[str | None, float, str]:
-    """(call, weight share, reason of a ``none`` call) from the wide pairs; call None without any pose."""
-    if not poses:
-        return None, 0.0, ""
+def _geometric_shares(poses: list[PairPose]) -> tuple[dict[str, float], str]:
+    """(shares g(c) of the wide pairs' |yaw|-weighted calls, the main reason of their ``none`` calls)."""
     weights = {"left": 0.0, "right": 0.0, "none": 0.0}
     reasons: dict[str, float] = {}
     for pose in poses:
@@ -228,9 +215,17 @@ def _geometric_call(poses: list[PairPose]) -> tuple[str | None, float, str]:
         weights[pose.call] += weight
         if pose.call == "none":
             reasons[pose.reason] = reasons.get(pose.reason, 0.0) + weight
-    call = max(weights, key=weights.get)
-    reason = max(reasons, key=reasons.get) if call == "none" else ""
-    return call, weights[call] / sum(weights.values()), reason
+    total = sum(weights.values())
+    shares = {call: weight / total if total else 0.0 for call, weight in weights.items()}
+    return shares, max(reasons, key=reasons.get) if reasons else ""
+
+
+def _combined(shares: dict[str, float], band_call: str, parallax: float) -> tuple[str, float]:
+    """(direction, confidence) from the geometric shares and the band parallax (module docstring)."""
+    vote = abs(parallax) if band_call != "none" else 1.0 - abs(parallax)
+    scores = {call: share + (PARALLAX_WEIGHT * vote if call == band_call else 0.0) for call, share in shares.items()}
+    direction = max(scores, key=scores.get)
+    return direction, scores[direction] / (1 + PARALLAX_WEIGHT)
 
 
 def _speed_stats(yaws: np.ndarray, spans: np.ndarray, fps: float) -> tuple[float | None, int, float]:
@@ -316,7 +311,7 @@ def compute_orbit(
     band_call = "left" if parallax >= PARALLAX_THRESHOLD else "right" if parallax <= -PARALLAX_THRESHOLD else "none"
 
     wide = _wide_poses(table, k) if table is not None else []
-    step_yaws = _rescaled(_step_yaws(table, steps, k), wide, [s.span for s in steps]) if table is not None else []
+    step_yaws = _step_yaws(table, steps, k) if table is not None else []
     track = np.zeros(len(grays))
     for (p, q), yaw in zip(zip(kept, kept[1:]), step_yaws):
         track[q:] = track[p] + (yaw or 0.0)
@@ -324,17 +319,15 @@ def compute_orbit(
     yaws = np.array([yaw for yaw, _ in yawed])
     cv, backtracks, mean_speed = _speed_stats(yaws, np.array([s for _, s in yawed], float), fps)
 
-    geometry, share, reason = _geometric_call([pose for _, _, pose in wide])
-    direction = geometry if geometry is not None else band_call
-    confidence = share if geometry is not None else (abs(parallax) if band_call != "none" else 1.0 - abs(parallax))
-    if geometry is not None and band_call != geometry:
-        confidence *= DISAGREE_FACTOR
+    shares, reason = _geometric_shares([pose for _, _, pose in wide])
+    geometry = max(shares, key=shares.get) if wide else None
+    direction, confidence = _combined(shares, band_call, parallax)
     look = look_at_track(np.asarray(masks, bool), k[0, 0] / scale) if masks is not None else None
     look_values = [v for v in look or [] if v is not None]
 
     notes = [fov.note] if fov.note else []
     notes += _notes(len(grays), len(kept), steps, valid, step_yaws.count(None), (near, far, subject_rate * span), floor_px, width)
-    notes += _direction_notes(geometry, band_call, reason, float(track[-1]), parallax)
+    notes += _direction_notes(direction, geometry, band_call, reason, float(track[-1]), parallax)
     if masks is not None and not look_values:
         notes.append("look-at stability needs the subject: every mask is empty")
     return {
@@ -377,20 +370,23 @@ def compute_orbit(
     }
 
 
-def _direction_notes(geometry: str | None, band_call: str, reason: str, yaw: float, parallax: float) -> list[str]:
+def _direction_notes(
+    direction: str, geometry: str | None, band_call: str, reason: str, yaw: float, parallax: float
+) -> list[str]:
     """Notes on the direction's evidence (module docstring)."""
     notes = []
     if geometry is None and abs(parallax) > 0:
         notes.append("no camera pose could be recovered: the direction rests on the image-band parallax alone")
     elif geometry is not None and band_call != geometry:
+        follows = "geometry" if direction == geometry else "image-band parallax"
         notes.append(
             f"evidence disagrees: the camera geometry reads {geometry}, the image-band parallax ({parallax:+.2f}) "
-            f"reads {band_call}; the direction follows the geometry"
-            + (" (the look-at point drifting or the subject sliding moves the pivot off the bands)" if band_call == "none" else "")
+            f"reads {band_call}; the direction follows the {follows}"
+            + (" (a drifting look-at point or a sliding subject moves the pivot off the bands)" if band_call == "none" else "")
+            + (f" (the geometry's main doubt: {reason})" if geometry == "none" and reason else "")
         )
-    if (geometry or band_call) == "none" and abs(yaw) > NOTE_YAW_DEG:
-        why = reason or "no orbit pivot inside the scene"
-        notes.append(f"direction none although the camera turned {yaw:+.1f} deg: {why}")
+    if direction == "none" and abs(yaw) > NOTE_YAW_DEG:
+        notes.append(f"direction none although the camera turned {yaw:+.1f} deg: {reason or 'no orbit pivot inside the scene'}")
     return notes
 
 

@@ -8,7 +8,8 @@ there. Three views are not degenerate: a structure triangulated from two of them
 and cannot be re-projected exactly into the third.
 
 Method. Triples (i, j, k) of kept frames are chosen greedily: from frame i, k is the farthest frame still sharing
-``MIN_POINTS`` tracks with i, j the frame half way, and the tracks must move by ``MIN_MOTION_DEG`` or more
+``MIN_POINTS`` tracks and ``KEEP_FRACTION`` of the tracks alive at i with i (at least i + 2), j the frame half way
+(then i = j), and the tracks must move by ``MIN_MOTION_DEG`` or more
 between i and k (95th percentile of their lengths over the 60-degree focal length); at most ``MAX_TRIPLES``
 triples, spread over the clip. For each candidate FOV phi on a grid (``FOV_GRID``: 20 to 120 degrees, 5-degree
 steps) and f = (W / 2) / tan(phi / 2):
@@ -20,10 +21,11 @@ steps) and f = (W / 2) / tan(phi / 2):
 - a pure rotation (a homography maps i to k within ``ROTATION_ONLY_MAX_PX`` median): c(phi) = median residual
   of the best rotation of the viewing rays from i to k (Kabsch); a rotation fixes f (Hartley 1994).
 
-Each triple t gives phi_t, the vertex of the parabola through its grid minimum and the two neighbours,
-c ~ c0 + a (phi - phi_t)^2, and sigma_t, the FOV change that raises c by its own standard error:
-sigma_t = sqrt(1.25 c0 / sqrt(n_t) / a) (1.25 c0 / sqrt(n) is the standard error of a median of n residuals);
-a triple whose minimum lies on the grid's edge or with a <= 0 gives nothing. The estimate is the
+Each triple t gives phi_t, the vertex of the parabola c ~ c0 + a (phi - phi_t)^2 fitted (least squares) on a
+fine grid (``FINE_STEP_DEG`` steps, ``FINE_HALF_WIDTH_DEG`` either side) around its coarse-grid minimum, and
+sigma_t, the FOV change that raises c by its own standard error: sigma_t = sqrt(1.25 c_min / sqrt(n_t) / a)
+(1.25 c / sqrt(n) is the standard error of a median of n residuals); a triple whose coarse minimum lies on the
+grid's edge or with a <= 0 gives nothing. The estimate is the
 inverse-variance mean phi0 = sum(w_t phi_t) / sum(w_t), w_t = 1 / sigma_t^2, with sigma = 1 / sqrt(sum w_t),
 times sqrt(chi2 / (n - 1)) when the triples disagree more than their sigmas say (chi2 = sum w_t (phi_t -
 phi0)^2). It is used (``fov_source: "estimated"``) when sigma <= ``MAX_RELATIVE_UNCERTAINTY`` * phi0; else the
@@ -42,7 +44,9 @@ from .orbit_tracks import common
 
 ASSUMED_FOV_DEG = 60.0
 FOV_GRID = np.arange(20.0, 120.1, 5.0)
+FINE_HALF_WIDTH_DEG, FINE_STEP_DEG = 4.0, 1.0  # the fine grid around the coarse minimum
 MIN_POINTS = 30  # tracks a triple needs in all three frames
+KEEP_FRACTION = 0.5  # the outer frames of a triple share at least this fraction of the tracks alive at the first
 MIN_MOTION_DEG = 4.0  # tracks must move this far between the outer frames of a triple
 MAX_TRIPLES = 4
 MAX_RELATIVE_UNCERTAINTY = 0.1
@@ -75,7 +79,8 @@ def _triples(table: np.ndarray, width: int) -> list[tuple[int, int, int]]:
     found, i = [], 0
     while i < n - 2:
         k = i + 2
-        while k + 1 < n and len(common(table, i, k + 1)[0]) >= MIN_POINTS:
+        need = max(MIN_POINTS, KEEP_FRACTION * np.count_nonzero(~np.isnan(table[:, i, 0])))
+        while k + 1 < n and len(common(table, i, k + 1)[0]) >= need:
             k += 1
         j = (i + k) // 2
         a, _, c = common(table, i, j, k)
@@ -99,8 +104,11 @@ class _TripleCost:
         self.rotation = mapped is not None and float(np.median(np.linalg.norm(mapped - c, axis=1))) < ROTATION_ONLY_MAX_PX
         self.a, self.b, self.c = a, b, c
         if not self.rotation:
-            f_ab, in_ab = cv2.findFundamentalMat(a, b, cv2.USAC_MAGSAC, _F_THRESHOLD_PX, 0.999)
-            f_ac, in_ac = cv2.findFundamentalMat(a, c, cv2.USAC_MAGSAC, _F_THRESHOLD_PX, 0.999)
+            try:
+                f_ab, in_ab = cv2.findFundamentalMat(a, b, cv2.USAC_MAGSAC, _F_THRESHOLD_PX, 0.999)
+                f_ac, in_ac = cv2.findFundamentalMat(a, c, cv2.USAC_MAGSAC, _F_THRESHOLD_PX, 0.999)
+            except cv2.error:  # MAGSAC asserts on degenerate samples (e.g. nearly identical frames): no fit
+                f_ab = f_ac = None
             if f_ab is None or f_ac is None or f_ab.shape != (3, 3) or f_ac.shape != (3, 3):
                 self.points = 0
                 return
@@ -155,7 +163,7 @@ def estimate_fov(table: np.ndarray, width: int, height: int) -> FovEstimate:
             f"{MIN_MOTION_DEG:g} deg or more (too little camera motion or texture)",
             0,
         )
-    estimates = [estimate for estimate in (_vertex(np.array([cost(fov) for fov in FOV_GRID]), cost.points) for cost in costs) if estimate]
+    estimates = [estimate for estimate in (_triple_estimate(cost) for cost in costs) if estimate]
     flat = f"field of view assumed {ASSUMED_FOV_DEG:g} deg: the camera motion does not fix the focal length"
     if not estimates:
         return _assumed(f"{flat} (no self-calibration cost has a minimum inside {FOV_GRID[0]:g}-{FOV_GRID[-1]:g} deg)", len(costs))
@@ -170,15 +178,18 @@ def estimate_fov(table: np.ndarray, width: int, height: int) -> FovEstimate:
     return FovEstimate(fov, sigma, "estimated", len(costs), "")
 
 
-def _vertex(curve: np.ndarray, points: int) -> tuple[float, float] | None:
-    """(phi_t, sigma_t) of one triple's cost curve over FOV_GRID; None without an interior minimum."""
-    best = int(np.argmin(curve))
-    if best in (0, len(curve) - 1) or not np.all(np.isfinite(curve[best - 1 : best + 2])):
+def _triple_estimate(cost: _TripleCost) -> tuple[float, float] | None:
+    """(phi_t, sigma_t) of one triple (module docstring); None without an interior minimum."""
+    coarse = np.array([cost(fov) for fov in FOV_GRID])
+    best = int(np.argmin(coarse))
+    if best in (0, len(coarse) - 1) or not np.all(np.isfinite(coarse[best - 1 : best + 2])):
         return None
-    left, centre, right = curve[best - 1 : best + 2]
-    step = FOV_GRID[1] - FOV_GRID[0]
-    curvature = (left + right - 2 * centre) / (2 * step**2)
+    fine = FOV_GRID[best] + np.arange(-FINE_HALF_WIDTH_DEG, FINE_HALF_WIDTH_DEG + 0.01, FINE_STEP_DEG)
+    curve = np.array([cost(fov) for fov in fine])
+    if not np.all(np.isfinite(curve)):
+        return None
+    curvature, slope, _ = np.polyfit(fine - FOV_GRID[best], curve, 2)
     if curvature <= 0:
         return None
-    offset = float(np.clip((left - right) / (4 * curvature * step), -step / 2, step / 2))
-    return float(FOV_GRID[best]) + offset, float(np.sqrt(1.25 * centre / np.sqrt(points) / curvature))
+    offset = float(np.clip(-slope / (2 * curvature), -FINE_HALF_WIDTH_DEG, FINE_HALF_WIDTH_DEG))
+    return float(FOV_GRID[best]) + offset, float(np.sqrt(1.25 * curve.min() / np.sqrt(cost.points) / curvature))

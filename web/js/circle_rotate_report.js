@@ -23,14 +23,14 @@ const TEXTS = {
     frames: (h) => `${h.frames ?? "?"} of ${h.total_frames ?? "?"} frames, ${h.width ?? "?"}x${h.height ?? "?"}, ${formatValue(h.fps)} fps, ${h.repeated_frames ?? 0} repeated`,
     centroids: (w, h) => `centroid track over the ${w}x${h} frame (green start, red end)`, noMasks: "no masks",
     drift: "drift from the first centroid (px) per analysed frame", similarity: "per-frame similarity",
-    yaw: "orbit yaw track (degrees)", noData: "no data (see errors)", change: "change",
+    yaw: "orbit yaw track and look-at offset (degrees)", noData: "no data (see errors)", change: "change",
   },
   zh: {
     waiting: "运行工作流后在此显示指标。", report: "Circle Rotate 报告", metric: "指标", value: "数值",
     frames: (h) => `分析 ${h.frames ?? "?"} / ${h.total_frames ?? "?"} 帧，${h.width ?? "?"}x${h.height ?? "?"}，${formatValue(h.fps)} fps，重复帧 ${h.repeated_frames ?? 0}`,
     centroids: (w, h) => `主体中心在 ${w}x${h} 画面中的轨迹（绿色起点，红色终点）`, noMasks: "无遮罩",
     drift: "相对首帧中心的漂移（像素），逐分析帧", similarity: "逐帧相似度",
-    yaw: "环绕偏航轨迹（度）", noData: "无数据（见错误）", change: "变化",
+    yaw: "环绕偏航轨迹与注视偏移（度）", noData: "无数据（见错误）", change: "变化",
   },
 };
 
@@ -198,7 +198,7 @@ export function renderReport(container, payload) {
   plots.appendChild(lineChart("drift", t.drift, [{ name: "drift", values: s.drift_px || [] }]));
   const similarity = Object.entries(s.similarity || {}).map(([name, values]) => ({ name, values }));
   plots.appendChild(lineChart("similarity", t.similarity, similarity));
-  plots.appendChild(lineChart("yaw", t.yaw, [{ name: "yaw", values: s.yaw_deg || [] }]));
+  plots.appendChild(lineChart("yaw", t.yaw, [{ name: "yaw", values: s.yaw_deg || [] }, { name: "look-at", values: s.look_at_deg || [] }]));
   container.appendChild(plots);
   container.appendChild(metricsTable(payload.table || []));
   container.appendChild(errorList(payload.errors));
