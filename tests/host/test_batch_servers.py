@@ -85,7 +85,8 @@ def test_ten_jobs_on_two_servers_with_bad_rows_and_a_rejected_prompt(two_servers
         {"id": "no_image", "first_image": str(frames / "missing.png"), "seed": 1},
         {"id": "bad_seed", "first_image": str(frames / "first.png"), "seed": "abc"},
         {"id": "unknown", "first_image": str(frames / "first.png"), "seed": 2, "colour": "red"},
-        {"id": "rejected", "first_image": str(frames / "first.png"), "seed": 3, "1.unet_name": "missing.safetensors"},
+        {"id": "rejected", "first_image": str(frames / "first.png"), "last_image": "none", "seed": 3,
+         "1.unet_name": "missing.safetensors"},
     ]
     jobs_path = write_jobs(tmp_path / "jobs.csv", rows)
     out = tmp_path / "out"
@@ -96,6 +97,7 @@ def test_ten_jobs_on_two_servers_with_bad_rows_and_a_rejected_prompt(two_servers
     assert sorted(summary.done) == sorted(f"job{100 + i}" for i in range(10))
     assert list(summary.failed) == ["rejected"]
     assert "missing.safetensors" in summary.failed["rejected"] and "node 1 (UNETLoader)" in summary.failed["rejected"]
+    assert "node 10" not in summary.failed["rejected"]  # last_image none: no end_image, which the server accepts
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     done = [r for r in records if r["status"] == "done"]
     assert len(done) == 10 and {r["server"] for r in done} == {first.url, second.url}
