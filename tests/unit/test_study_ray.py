@@ -71,12 +71,30 @@ def _evaluating_workers() -> list[psutil.Process]:
     return found
 
 
-def test_ray_gives_the_local_executors_numbers(cluster, pairs, tmp_path, monkeypatch):
-    local, _ = _run(monkeypatch, pairs, tmp_path / "local", "local")
-    remote, saved = _run(monkeypatch, pairs, tmp_path / "ray", "ray")
-    assert remote.study["executor"] == "ray" and remote.study["failed"] == []
-    assert remote.study["metrics"] == local.study["metrics"]
-    assert [e["values"] for e in remote.study["per_pair"]] == [e["values"] for e in local.study["per_pair"]]
+def test_ray_through_the_command_gives_the_local_executors_numbers(cluster, pairs, tmp_path, monkeypatch):
+    import json
+
+    from circle_rotate.cli import main
+
+    _run(monkeypatch, pairs, tmp_path / "local", "local")
+    saved: Counter[str] = Counter()
+    original = ReportStore.save
+
+    def counting_save(self, name, *args, **kwargs):
+        saved[name] += 1
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(ReportStore, "save", counting_save)
+    code = main([
+        "study", "--pairs", pairs.source, "--output", str(tmp_path / "ray"), "--metrics", ",".join(OPTIONS.metrics),
+        "--num-frames", str(OPTIONS.num_frames), "--device", "cpu", "--resamples", "200", "--no-progress",
+        "--executor", "ray", "--workers", "2",
+    ])
+    assert code == 0
+    local, remote = (json.loads((tmp_path / name / "study.json").read_text()) for name in ("local", "ray"))
+    assert remote["executor"] == "ray" and remote["failed"] == []
+    assert remote["metrics"] == local["metrics"]
+    assert [e["values"] for e in remote["per_pair"]] == [e["values"] for e in local["per_pair"]]
     assert set(saved.values()) == {1} and len(saved) == 2 * len(PAIRS)
 
 
