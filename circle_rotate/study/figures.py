@@ -73,7 +73,7 @@ def _metric_figure(study: Mapping[str, Any], path: str, entry: Mapping[str, Any]
     changes = pairs[:, 1] - pairs[:, 0]
     lower = entry["lower_is_better"]
     label = metric_label(path, entry)
-    figure = _figure(10, 4.2)
+    figure = _figure(10, 4.6)
     paired, spread = figure.subplots(1, 2, width_ratios=[1, 1.4])
     for values, d in zip(pairs, changes):
         colour = SAME if d == 0 else BETTER if (d < 0) == lower else WORSE
@@ -81,7 +81,8 @@ def _metric_figure(study: Mapping[str, Any], path: str, entry: Mapping[str, Any]
     paired.plot([0, 1], [entry["base_median"], entry["lora_median"]], "D--", color="black", label="medians", zorder=3)
     paired.set_xticks([0, 1], ["base", "LoRA"])
     paired.set_xlim(-0.3, 1.3)
-    paired.set_ylabel(label)
+    figure.suptitle(label)
+    paired.set_ylabel(f"value ({entry['unit']})" if entry["unit"] else "value")
     paired.set_title(f"{'lower' if lower else 'higher'} is better; LoRA better in {entry['lora_better']}/{entry['n']}")
     paired.legend(loc="best", fontsize=8)
 
