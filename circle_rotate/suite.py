@@ -346,13 +346,16 @@ def _motion(run: _Run, plan: _Visitors) -> dict | None:
     if plan.motion is None:
         return None
     result = dict(plan.motion.result())
-    result["vbench_dynamic_degree"] = None
+    result["vbench_dynamic_degree"] = result["dynamic_degree_cropped"] = None
     if plan.stride is not None:
         raft = run.model("raft", "motion.vbench_dynamic_degree")
-        result["vbench_dynamic_degree"] = run.attempt(
+        dynamic = run.attempt(
             "motion.vbench_dynamic_degree",
             lambda: vbench_dynamic_degree(np.stack(plan.stride.frames), raft, run.options.batch_size),
         )
+        # VBench's number (padded frame) under its name; ours (padding cropped off) beside it under its own
+        result["vbench_dynamic_degree"] = dynamic
+        result["dynamic_degree_cropped"] = None if dynamic is None else dynamic.pop("cropped")
     return result
 
 

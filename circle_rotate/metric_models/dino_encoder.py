@@ -13,9 +13,11 @@ under ``teacher`` (or ``student``) with a ``backbone.`` (and DDP ``module.``) pr
 which is dropped. timm's ``vit_base_patch16_224.dino`` (``model.safetensors``) loads unchanged.
 
 Preprocessing:
-- ``vbench``: VBench's ``dino_transform(224)``: the uint8 frame tensor resized so its short side is 224
-  (bilinear, ``antialias=False``, result rounded back to uint8 as torchvision does for uint8 input), no crop,
-  /255, ImageNet mean/std.
+- ``vbench``: VBench's code path exactly (``vbench/utils.py``: ``load_video`` turns the uint8 frames into a float32
+  tensor with ``torch.Tensor(frames)``, then ``dino_transform(224)``): the frames converted to float32 FIRST, resized
+  in float so the short side is 224 (torchvision ``Resize(224, antialias=False)``, bilinear, long side
+  ``int(224 * long / short)``; no rounding back to uint8), no crop, /255, ImageNet mean/std. Resizing the uint8
+  tensor instead (as this module did before) rounds every pixel to a grey level: up to 0.5 grey level off.
 - ``upstream``: the original Circle-Rotate evaluation: PIL Resize(256) on the short side (bilinear), CenterCrop(224),
   ToTensor, ImageNet mean/std.
 """
@@ -140,8 +142,7 @@ class DinoEncoder:
         from torchvision.transforms import functional as TF
 
         if self.preprocessing == "vbench":
-            resized = TF.resize(to_tensor(frames, self.device), 224, antialias=False)
-            batch = resized.float() / 255.0
+            batch = TF.resize(to_tensor(frames, self.device).float(), 224, antialias=False) / 255.0
         else:
             from PIL import Image
 

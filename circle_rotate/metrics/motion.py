@@ -14,8 +14,11 @@ reads a folder whole: no rate, no stride); for each consecutive pair of those, t
 top 5% flow magnitudes (``int(H * W * 0.05)`` pixels); threshold ``6.0 * min(H, W) / 256`` pixels (VBench's
 constant: 6 px at a 256-pixel short side, scaled with resolution); the video is dynamic when at least
 ``round(4 * n / 16)`` pairs exceed the threshold, where VBench's ``n`` is the number of selected FRAMES (its
-``count=len(frames)``), not pairs; Python's round (half to even) as VBench. The flow model (RAFT "things",
-20 iterations in VBench) is the :class:`OpticalFlow` protocol's job.
+``count=len(frames)``), not pairs; Python's round (half to even) as VBench. Padding as VBench: each frame is
+edge-padded to sides that are multiples of 8 (RAFT's ``InputPadder``) and the top 5% is taken over the flow of the
+PADDED frame (``vbench_dynamic_degree``); the same flows with the padding cropped off give our own reading,
+``dynamic_degree_cropped``, beside it. The flow model (RAFT "things", 20 iterations in VBench) is the
+:class:`OpticalFlow` protocol's job.
 """
 
 from __future__ import annotations
@@ -123,16 +126,31 @@ def top_fraction_mean(magnitude: np.ndarray, fraction: float = VBENCH_TOP_FRACTI
     return float(top.mean())
 
 
+def vbench_padding(height: int, width: int) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) padding of VBench's RAFT ``InputPadder`` (default "sintel" mode): each side up to
+    the next multiple of 8, split evenly with the odd pixel at the right/bottom; the pixels are edge-replicated."""
+    pad_h, pad_w = (-height) % 8, (-width) % 8
+    return pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2
+
+
 def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_size: int = 4) -> dict:
-    """VBench's dynamic degree of already strided frames.
+    """VBench's dynamic degree of already strided frames, and our variant on the unpadded frame.
+
+    Each frame is padded as VBench's ``InputPadder`` (``vbench_padding``, edge replication) before the flow model
+    sees it, as VBench does; VBench then scores the flow of the WHOLE padded frame (``get_score`` on the padded
+    image and RAFT's padded ``flow_up``), so the replicated border counts in its top 5%. That is VBench's number,
+    reported as is. ``cropped`` scores the same flows with the padding cropped off first (only the video's own
+    pixels; ``int(H * W * 0.05)`` of them), our preferred reading; it differs when a side is not a multiple of 8.
+    Threshold and pair count are VBench's in both (from the unpadded frame size).
 
     Args:
         frames: (n, H, W, 3) uint8 RGB, every ``vbench_stride(fps)``-th frame of the video, n >= 2.
-        flow_model: optical flow (RAFT) following the ``OpticalFlow`` protocol.
+        flow_model: optical flow (RAFT) following the ``OpticalFlow`` protocol; it gets the padded frames.
         batch_size: pairs per model call.
 
     Returns:
-        ``{"dynamic": bool, "pair_scores": [px], "threshold_px", "required_pairs", "moving_pairs", "frames": n}``.
+        ``{"dynamic": bool, "pair_scores": [px], "threshold_px", "required_pairs", "moving_pairs", "frames": n,
+        "padding": [left, right, top, bottom], "cropped": {"dynamic", "pair_scores", "moving_pairs"}}``.
 
     Raises:
         ValueError: fewer than 2 frames.
@@ -141,15 +159,21 @@ def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_siz
     if n < 2:
         raise ValueError(f"VBench dynamic degree needs at least 2 strided frames, got {n}: the video is too short")
     height, width = frames.shape[1:3]
+    left, right, top, bottom = vbench_padding(height, width)
+    padded = np.pad(frames, ((0, 0), (top, bottom), (left, right), (0, 0)), mode="edge")
     scores: list[float] = []
+    cropped: list[float] = []
     for start in range(0, n - 1, batch_size):
         stop = min(start + batch_size, n - 1)
-        flows = flow_model.flow(frames[start:stop], frames[start + 1 : stop + 1])
+        flows = flow_model.flow(padded[start:stop], padded[start + 1 : stop + 1])
         for flow in flows:
-            scores.append(top_fraction_mean(np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2)))
+            magnitude = np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2)
+            scores.append(top_fraction_mean(magnitude))
+            cropped.append(top_fraction_mean(magnitude[top : top + height, left : left + width]))
     threshold = 6.0 * min(height, width) / 256.0
     required = round(4 * n / 16)
     moving = sum(score > threshold for score in scores)
+    moving_cropped = sum(score > threshold for score in cropped)
     return {
         "dynamic": bool(moving >= required),
         "pair_scores": scores,
@@ -157,4 +181,6 @@ def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_siz
         "required_pairs": int(required),
         "moving_pairs": int(moving),
         "frames": n,
+        "padding": [left, right, top, bottom],
+        "cropped": {"dynamic": bool(moving_cropped >= required), "pair_scores": cropped, "moving_pairs": int(moving_cropped)},
     }

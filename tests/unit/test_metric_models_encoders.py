@@ -39,18 +39,16 @@ def clip_model() -> torch.nn.Module:
     return open_clip.create_model("ViT-B-32", pretrained=None, force_quick_gelu=True)
 
 
-def test_clip_embeddings_are_normalised_batched_and_use_open_clips_preprocessing(clip_model, frames) -> None:
-    import open_clip
-    from PIL import Image
+def test_clip_embeddings_are_normalised_batched_and_use_the_clip_processor_preprocessing(clip_model, frames) -> None:
+    from circle_rotate.metric_models.clip_encoder import clip_processor_preprocess
 
     encoder = ClipEncoder(clip_model, device="cpu", batch_size=2)
     embeddings = encoder.embed(frames)
 
     assert embeddings.shape == (3, 512) and embeddings.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
-    preprocess = open_clip.image_transform(224, is_train=False)
     with torch.inference_mode():
-        direct = clip_model.encode_image(preprocess(Image.fromarray(frames[2]))[None])
+        direct = clip_model.encode_image(clip_processor_preprocess(frames[2])[None])
     np.testing.assert_allclose(embeddings[2], torch.nn.functional.normalize(direct, dim=-1)[0].numpy(), atol=1e-5)
 
 
@@ -67,10 +65,10 @@ def test_dino_vbench_preprocessing_resizes_short_side_without_crop(dino, frames)
     batch = DinoEncoder(dino, device="cpu", preprocessing="vbench").preprocess(frames)
 
     assert tuple(batch.shape) == (3, 3, 224, 373)
-    uint8 = TF.resize(torch.from_numpy(frames).permute(0, 3, 1, 2), [224, 373], antialias=False)
+    resized = TF.resize(torch.from_numpy(frames).permute(0, 3, 1, 2).float(), [224, 373], antialias=False)  # float, not uint8
     mean = torch.tensor(dino_encoder.IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(dino_encoder.IMAGENET_STD).view(1, 3, 1, 1)
-    torch.testing.assert_close(batch, (uint8.float() / 255 - mean) / std)
+    torch.testing.assert_close(batch, (resized / 255 - mean) / std)
 
 
 def test_dino_upstream_preprocessing_is_256_then_centre_224(dino, frames) -> None:
