@@ -4,7 +4,8 @@ Some videos show each frame more than once (the original project's 32-frame demo
 frame-rate conversions duplicate frames). Per-frame speeds of such videos are a fraction of the true value unless
 they are divided by distinct frames instead, so the suite maps every frame to the distinct frame it shows.
 
-Test: with g = BT.601 luma (0.299 R + 0.587 G + 0.114 B, float) of each frame at full resolution, the frame
+Test: with g = the grayscale of each frame at full resolution (BT.601 luma 0.299 R + 0.587 G + 0.114 B rounded to
+integers, as ``cv2.COLOR_RGB2GRAY``), the frame
 change is the LARGEST mean |g(t) - g(t-1)| along a run of ``REPEAT_RUN`` (16) pixels: the rows and the columns of
 the frame cut into runs of 16 on a fixed grid (the last run of a row or column may be shorter), in grey levels.
 Frame t is a repeat when that change is at most the tolerance (``REPEAT_TOLERANCE`` = 12 grey levels).
@@ -20,12 +21,12 @@ pixels keeps isolated noisy pixels from refusing a repeat.
 
 The tolerance is set by codec noise, measured as the largest run change between truly repeated frames: GIF and
 lossless video 0; libx264 yuv420p, preset medium: crf 18 to 23 (x264's default) on the synthetic test scenes
-0.6 to 7.1, crf 28 up to 10.1; the 32-frame demo GIFs re-encoded at crf 23 7.9 to 14.0 as they are (the codec
-cannot keep their dithering), 5.6 to 10.0 with the dithering blurred away. Repeats noisier than the tolerance count
+0.6 to 6.9, crf 28 up to 10.1; the 32-frame demo GIFs re-encoded at crf 23 8.3 to 14.1 as they are (the codec
+cannot keep their dithering), 5.6 to 9.6 with the dithering blurred away. Repeats noisier than the tolerance count
 as distinct frames, the safe side: speeds per distinct frame then equal speeds per frame and no frame is skipped,
 whereas a false repeat would drop a frame that moved. Motion below the tolerance reads as a repeat: a flat edge of
 contrast under 24 moving 0.5 px per frame (under 12 moving 1 px or more), a textured subject moving 0.25 px
-(8.4 to 10.5).
+(8.3 to 10.5).
 """
 
 from __future__ import annotations
@@ -34,19 +35,20 @@ import numpy as np
 
 REPEAT_RUN = 16
 REPEAT_TOLERANCE = 12.0
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def luma(frame: np.ndarray) -> np.ndarray:
-    """(H, W) float32 BT.601 luma of a uint8 RGB (H, W, 3) frame."""
-    return frame.astype(np.float32) @ _LUMA
+    """(H, W) uint8 grayscale of a uint8 RGB (H, W, 3) frame, as ``cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)``."""
+    import cv2
+
+    return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
 
 
 def _run_means(diff: np.ndarray, run: int, axis: int) -> np.ndarray:
     """Means of ``diff`` over consecutive runs of ``run`` pixels along ``axis`` (the last run may be shorter)."""
     starts = np.arange(0, diff.shape[axis], run)
     lengths = np.diff(np.append(starts, diff.shape[axis]))
-    sums = np.add.reduceat(diff, starts, axis=axis)
+    sums = np.add.reduceat(diff, starts, axis=axis, dtype=np.float64 if diff.dtype.kind == "f" else np.uint32)
     return sums / (lengths[:, None] if axis == 0 else lengths[None, :])
 
 
@@ -54,7 +56,7 @@ def frame_change(previous: np.ndarray, current: np.ndarray, run: int = REPEAT_RU
     """The largest mean |previous - current| along a row or column run (see the module docstring), in grey levels.
 
     Args:
-        previous, current: (H, W) float luma of two frames of the same size (see :func:`luma`).
+        previous, current: (H, W) grayscale of two frames of the same size and dtype (see :func:`luma`).
         run: run length in pixels (>= 1).
 
     Returns:
@@ -67,7 +69,9 @@ def frame_change(previous: np.ndarray, current: np.ndarray, run: int = REPEAT_RU
         raise ValueError(f"frames of shape {previous.shape} and {current.shape}: every frame of a video must have the same size")
     if run < 1:
         raise ValueError(f"run={run}: must be >= 1")
-    diff = np.abs(current - previous)
+    import cv2
+
+    diff = cv2.absdiff(previous, current)
     return float(max(_run_means(diff, run, axis=1).max(), _run_means(diff, run, axis=0).max()))
 
 
@@ -83,7 +87,6 @@ class RepeatDetector:
             raise ValueError(f"repeat tolerance {tolerance}: must be >= 0 grey levels")
         self.tolerance = tolerance
         self.distinct: list[int] = []
-        self.changes: list[float] = []
         self._previous: np.ndarray | None = None
 
     def visit(self, index: int, frame: np.ndarray) -> None:
@@ -93,7 +96,6 @@ class RepeatDetector:
             self.distinct.append(0)
         else:
             change = frame_change(self._previous, current)
-            self.changes.append(change)
             self.distinct.append(self.distinct[-1] + (0 if change <= self.tolerance else 1))
         self._previous = current
 
