@@ -2,9 +2,15 @@
 
 VBench's dynamic degree runs the original RAFT ("raft-things") with 20 refinement iterations; torchvision's
 ``raft_large`` is the same architecture, and ``Raft_Large_Weights.C_T_V2`` is its Chairs+Things training.
-Preprocessing as torchvision's ``OpticalFlow`` transform: uint8 -> [0, 1] -> [-1, 1]. RAFT needs sides divisible
-by 8 and at least 128 (its correlation pyramid): frames are padded by edge replication split evenly between the two sides (VBench's ``InputPadder``,
-"sintel" mode) and the flow is cropped back. The flow of the last iteration is returned, in pixels.
+Preprocessing as torchvision's ``OpticalFlow`` transform: uint8 -> [0, 1] -> [-1, 1] (RAFT's own
+``2 * (x / 255) - 1``). RAFT needs sides divisible by 8, and torchvision's at least 128 (its correlation pyramid):
+frames are padded by edge replication split evenly between the two sides (VBench's ``InputPadder``, "sintel"
+mode) and the flow is cropped back to the frames given. The flow of the last iteration is returned, in pixels.
+
+VBench's dynamic degree scores the flow of the PADDED frame, so ``metrics/motion.py`` pads the frames itself, as
+VBench does, before calling :meth:`RaftFlow.flow`; they then arrive with sides that are multiples of 8 and nothing
+more is padded here, unless a side is under 128 px (the original RAFT runs on such frames unpadded: there the
+flow, and so VBench's number, cannot be matched exactly).
 """
 
 from __future__ import annotations

@@ -75,3 +75,17 @@ def test_raft_large_builds_and_unknown_size_is_named() -> None:
     assert sum(p.numel() for p in raft_flow.build_model("large").parameters()) > 5_000_000
     with pytest.raises(ValueError, match="RAFT size 'huge'"):
         raft_flow.build_model("huge")
+
+
+def test_raft_flow_of_frames_padded_as_vbench_is_not_padded_again() -> None:
+    """Frames VBench's InputPadder already padded (sides multiples of 8, >= 128) reach RAFT as they are, so the
+    returned flow covers the padded frame, as VBench scores it."""
+    torch.manual_seed(0)
+    model = raft_flow.build_model("small")
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 256, (2, 1, 136, 160, 3), dtype=np.uint8)
+    assert raft_flow.pad_amounts(136, 160) == (0, 0, 0, 0)
+    flow = RaftFlow(model, device="cpu", num_flow_updates=2).flow(a, b)
+    with torch.inference_mode():
+        direct = model(*(torch.from_numpy(x).permute(0, 3, 1, 2).float() / 127.5 - 1 for x in (a, b)), num_flow_updates=2)[-1]
+    np.testing.assert_allclose(flow, direct.permute(0, 2, 3, 1).numpy(), atol=1e-5)
