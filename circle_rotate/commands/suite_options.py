@@ -2,7 +2,7 @@
 
 ``add_suite_arguments`` registers what the suite computes and how models load (``--metrics``, ``--num-frames``,
 ``--no-lpips``, ``--no-raft``, ``--detector-rule``, ``--device``, ``--models-dir``, ``--batch-size``,
-``--sam-attention``, with ``eval``'s meanings); ``add_executor_arguments`` where it runs (``--executor``,
+``--sam-attention``, ``--horizontal-fov``, with ``eval``'s meanings); ``add_executor_arguments`` where it runs (``--executor``,
 ``--address``, ``--workers``, ``--gpus-per-worker``). ``suite_options``, ``model_spec`` and ``ray_options`` turn
 the parsed arguments into the objects ``circle_rotate.study.executors`` takes, raising ValueError naming the
 option for a bad value.
@@ -21,6 +21,19 @@ from ..suite import METRIC_FAMILIES, SuiteOptions
 METRICS_LIST = ", ".join(METRIC_FAMILIES)
 
 
+def horizontal_fov(text: str) -> float | None:
+    """``--horizontal-fov``: ``auto`` -> None (estimated from the video), else degrees in [1, 170]."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        degrees = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is neither auto nor a number of degrees (e.g. 60)") from None
+    if not 1.0 <= degrees <= 170.0:
+        raise argparse.ArgumentTypeError(f"{text} degrees is outside [1, 170]: give the lens's horizontal field of view, or auto")
+    return degrees
+
+
 def add_suite_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the suite and model options on ``parser``."""
     parser.add_argument("--metrics", default=",".join(METRIC_FAMILIES), metavar="LIST", help=f"comma-separated metric families (default: all of {METRICS_LIST})")
@@ -35,6 +48,10 @@ def add_suite_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models-dir", type=Path, metavar="DIR", help="folder holding the metric weight files (see models/README.md); default $CIRCLE_ROTATE_MODELS_DIR, else $COMFYUI_PATH/models")
     parser.add_argument("--batch-size", type=int, default=8, metavar="N", help="frames per model call (default 8)")
     parser.add_argument("--sam-attention", default="fused", choices=list(ATTENTION_CHOICES), help="SAM image-encoder attention: fused (default) or segment-anything's own code")
+    parser.add_argument(
+        "--horizontal-fov", type=horizontal_fov, default=None, metavar="auto|DEGREES",
+        help="the camera's horizontal field of view for the orbit metric: auto (default: estimated from each video) or degrees in [1, 170]",
+    )
 
 
 def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +75,9 @@ def suite_options(args: argparse.Namespace) -> SuiteOptions:
     if args.batch_size < 1:
         raise ValueError(f"--batch-size {args.batch_size}: give 1 or more")
     try:
-        return SuiteOptions(metrics=metrics, num_frames=args.num_frames, use_lpips=not args.no_lpips, batch_size=args.batch_size)
+        return SuiteOptions(
+            metrics=metrics, num_frames=args.num_frames, use_lpips=not args.no_lpips, batch_size=args.batch_size, horizontal_fov=args.horizontal_fov
+        )
     except ValueError as error:
         raise ValueError(f"--metrics: {error}") from None
 

@@ -79,14 +79,11 @@ class StudyRun:
 
 
 def options_fingerprint(settings: StudySettings) -> dict[str, Any]:
-    """The options that decide a video's report (part of its store key): the suite options, the models' folder,
-    the models turned off, the SAM attention, the detector rule and the pack version."""
-    options = settings.options
+    """The options that decide a video's report (part of its store key): every field of the suite options, the
+    models' folder, the models turned off, the SAM attention, the detector rule and the pack version."""
     models = settings.models
     return {
-        "metrics": sorted(options.metrics),
-        "num_frames": options.num_frames,
-        "use_lpips": options.use_lpips,
+        **{name: sorted(value) if name == "metrics" else value for name, value in asdict(settings.options).items()},
         "models_dir": str(models.models_dir) if models.models_dir is not None else None,
         "disabled": sorted(name for name, _ in models.disabled),
         "sam_attention": models.sam_attention,
