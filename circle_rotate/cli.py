@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from . import __version__
 
-COMMANDS = ("eval", "models", "batch", "samples", "study", "generate")
+COMMANDS = ("eval", "models", "batch", "samples", "study", "generate", "dataset")
 
 
 class HelpFormatter(argparse.HelpFormatter):
