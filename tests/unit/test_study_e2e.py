@@ -177,3 +177,12 @@ def test_executor_arguments_are_checked(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     with pytest.raises(ValueError, match=r"pip install 'comfyui-circlerotate\[ray\]'"):
         run_jobs([job], suite.SuiteOptions(), ModelSpec(), executor="ray")
+
+
+def test_the_progress_bar_counts_videos_on_stderr(first_study, tmp_path, monkeypatch, capsys):
+    out = _copy(first_study, tmp_path)
+    (out / "videos" / "demo2.base.json").unlink()
+    monkeypatch.setattr(figures, "write_figures", lambda study, reports, out_dir: [])
+    main(["study", "--pairs", str(first_study["manifest"]), "--output", str(out), *[a for a in ARGS if a != "--no-progress"]])
+    err = capsys.readouterr().err
+    assert "study:" in err and "8/8" in err and "demo2.base: subject_drift" in err
