@@ -234,6 +234,13 @@ FAMILIES = (
         "Orbit direction (left/right/none) from parallax, the parallax index, the swept yaw angle (under a 60 degree "
         "horizontal field of view), angular-speed variation and backtracks. Needs no model.",
     ),
+    Family(
+        "colour", "CircleRotateColourDrift", "Colour Drift (Circle Rotate)",
+        "CIEDE2000 colour difference (sRGB D65 -> CIELAB) of each sampled frame against the first frame, of the "
+        "mean colour (the colour cast drifting) and per pixel (includes motion); the frame with the largest shift; "
+        "and the generated first/last frames against the conditioning images when given. Needs no model.",
+        conditioning=True,
+    ),
 )
 
 
@@ -279,7 +286,7 @@ class Evaluate(io.ComfyNode):
             display_name="Evaluate Orbit Video (Circle Rotate)",
             category=CATEGORY,
             description="Runs the whole metric suite (subject drift, CLIP-I, fidelity, subject consistency, motion, "
-            "orbit) over the frames in one pass. Metrics whose models are missing are reported under 'errors'; the "
+            "orbit, colour drift) over the frames in one pass. Metrics whose models are missing are reported under 'errors'; the "
             "others still run. Connect the output to the report node.",
             inputs=[*_common_inputs(), _masks_input(), *_conditioning_inputs(), _lpips_input(), _label_input()],
             outputs=[Metrics.Output("metrics", tooltip="The full report (and errors); connect to the report or A/B node.")],

@@ -4,7 +4,9 @@ The UI payloads (``ui`` of the executed message, read by ``web/js/circle_rotate_
 
 - report node: ``{"circle_rotate_report": [{"title", "table": [{"family", "metric", "value"}], "errors",
   "series": {"width", "height", "indices", "centroids", "drift_px", "similarity": {name: [..]}, "yaw_deg",
-  "parallax"}, "files": [{"filename", "subfolder", "type"}]}]}``
+  "parallax", "look_at_deg", "colour_delta_e": {"colour": [..], "pixels": [..]}}, "files": [{"filename", "subfolder",
+  "type"}]}]}`` (``colour_delta_e``: the colour family's per-frame CIEDE2000 against the first frame, of the mean
+  colour and per pixel)
 - A/B node: ``{"circle_rotate_ab": [{"label_a", "label_b", "rows": [{"metric", "a", "b", "change",
   "relative_percent"}], "highlights": [...], "files": [...]}]}``
 """
@@ -107,6 +109,7 @@ def plot_series(report: Mapping[str, Any]) -> dict:
             if _numbers(values):
                 similarity[f"{family}.{name}"] = values
     orbit = report.get("orbit") or {}
+    colour = report.get("colour") or {}
     return {
         "width": report.get("width"),
         "height": report.get("height"),
@@ -117,6 +120,9 @@ def plot_series(report: Mapping[str, Any]) -> dict:
         "yaw_deg": orbit.get("yaw_track_deg") if _numbers(orbit.get("yaw_track_deg")) else [],
         "parallax": orbit.get("parallax_track") if _numbers(orbit.get("parallax_track")) else [],
         "look_at_deg": orbit.get("look_at_track_deg") if _numbers(orbit.get("look_at_track_deg")) else [],
+        "colour_delta_e": {
+            key: colour[f"delta_e_{key}"] for key in ("colour", "pixels") if _numbers(colour.get(f"delta_e_{key}"))
+        },
     }
 
 
@@ -151,7 +157,7 @@ class Report(io.ComfyNode):
             description="Merges the results of the metric nodes for one video (each family from the first input "
             "that has it), saves the report as JSON (with the original eval_all.py view under 'upstream') and CSV "
             "in the output folder, and shows a table with plots: the subject's centroid track, per-frame drift, "
-            "similarity curves and the orbit's yaw track.",
+            "similarity curves, the orbit's yaw track and the colour drift (CIEDE2000 against the first frame).",
             inputs=[
                 Metrics.Input("metrics", tooltip="Results of the evaluate node or of a metric family node."),
                 Metrics.Input("metrics_2", optional=True, tooltip="More results of the same video (another family node)."),

@@ -102,7 +102,7 @@ def test_evaluate_video_runs_and_the_report_shows_table_and_plots(page, browser_
     page.screenshot(path=str(shot))
     print(f"\nscreenshot of the report node: {shot}")
     assert rows > 10
-    assert {plot["name"] for plot in plots} == {"centroids", "drift", "similarity", "yaw"}
+    assert {plot["name"] for plot in plots} == {"centroids", "drift", "similarity", "yaw", "colour"}
     assert all(plot["visible"] for plot in plots)
     assert next(plot for plot in plots if plot["name"] == "yaw")["drawn"], plots
     assert "orbit" in text and "motion_magnitude" in text

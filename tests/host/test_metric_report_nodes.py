@@ -130,7 +130,7 @@ def test_ab_node_reports_relative_changes(comfy_host, clip, output_dir) -> None:
 
 
 METRIC_NODES = ("CircleRotateEvaluate", "CircleRotateSubjectDrift", "CircleRotateClipI", "CircleRotateFidelity",
-                "CircleRotateSubjectConsistency", "CircleRotateMotion", "CircleRotateOrbit")
+                "CircleRotateSubjectConsistency", "CircleRotateMotion", "CircleRotateOrbit", "CircleRotateColourDrift")
 
 
 @pytest.mark.parametrize("node_id", METRIC_NODES)
@@ -189,7 +189,7 @@ def test_the_progress_bar_advances_once_per_stage(comfy_host, clip, progress_hoo
     images, masks = clip
     comfy_host.node("CircleRotateEvaluate").execute(images=images, fps=16.0, num_frames=0, use_lpips=False, label="",
                                                     masks=masks)
-    stages = 1 + 6  # the decode, then six families
+    stages = 1 + 7  # the decode, then seven families
     assert calls == [(value, stages) for value in range(stages + 1)]
     calls.clear()
     comfy_host.node("CircleRotateOrbit").execute(images=images, fps=16.0, num_frames=0, label="")
@@ -205,5 +205,26 @@ def test_an_interrupt_during_evaluation_stops_it(comfy_host, clip, progress_hook
     with pytest.raises(comfy.model_management.InterruptProcessingException):
         comfy_host.node("CircleRotateEvaluate").execute(images=images, fps=16.0, num_frames=0, use_lpips=False,
                                                         label="", masks=masks)
-    assert calls == [(0, 7), (1, 7), (2, 7)], "the evaluation went on after the interrupt"
+    assert calls == [(0, 8), (1, 8), (2, 8)], "the evaluation went on after the interrupt"
     assert not comfy.model_management.processing_interrupted(), "the interrupt flag was not consumed"
+
+
+def test_colour_node_and_report_table_and_plot(comfy_host, clip, output_dir) -> None:
+    """The colour family's node against the core function, and its rows and per-frame series in the report node."""
+    from circle_rotate.metrics.colour import compute_colour
+
+    images, _ = clip
+    darker = (images * 0.8).clamp(0, 1)  # a known colour shift of the last frame
+    report = comfy_host.node("CircleRotateColourDrift").execute(
+        images=torch.cat([images[:-1], darker[-1:]]), fps=16.0, num_frames=0, label="", first_image=images[:1], last_image=images[-1:]
+    )[0]
+    frames = (torch.cat([images[:-1], darker[-1:]]) * 255).round().to(torch.uint8).numpy()
+    expected = compute_colour(frames, np.arange(FRAMES), frames[0], (images[-1] * 255).round().to(torch.uint8).numpy())
+    assert report["colour"] == expected and report["errors"] == {}
+    assert report["colour"]["max_shift_frame"] == FRAMES - 1 and report["colour"]["last_vs_conditioning"]["delta_e_colour"] > 1.0
+    output = comfy_host.node("CircleRotateReport").execute(metrics=report, filename_prefix="cr/colour", title="")
+    payload = _ui(output, "circle_rotate_report")
+    rows = {(row["family"], row["metric"]) for row in payload["table"]}
+    assert {("colour", "mean_delta_e_colour"), ("colour", "max_shift_frame"), ("colour", "last_vs_conditioning.delta_e_pixels")} <= rows
+    assert payload["series"]["colour_delta_e"]["colour"] == pytest.approx(expected["delta_e_colour"])
+    assert payload["series"]["colour_delta_e"]["pixels"] == pytest.approx(expected["delta_e_pixels"])

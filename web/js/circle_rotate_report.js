@@ -3,7 +3,8 @@
 // The report node (CircleRotateReport) sends {circle_rotate_report: [payload]} in its executed message (see
 // nodes/report.py): a table of the metric families, errors, per-frame series and the saved files. This
 // extension draws it in a DOM widget: a table, and SVG plots of the subject's centroid track over the frame, the
-// per-frame drift from the first centroid, the similarity curves and the orbit's yaw track. The A/B node
+// per-frame drift from the first centroid, the similarity curves, the orbit's yaw track and the colour drift
+// (CIEDE2000 of each analysed frame against the first: of the mean colour and per pixel). The A/B node
 // (CircleRotateABCompare) sends {circle_rotate_ab: [payload]}: a side-by-side table with the relative changes.
 // Everything is drawn locally (no network resources besides this ComfyUI server's own report route).
 
@@ -14,7 +15,7 @@ const REPORT_NODE = "CircleRotateReport";
 const AB_NODE = "CircleRotateABCompare";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const COLOURS = ["#4aa3ff", "#f2b233", "#6fcf97", "#eb5757", "#bb6bd9", "#56ccf2"];
-const MAIN_FAMILIES = ["subject_drift", "orbit", "clip_i", "fidelity", "subject_consistency", "motion"];
+const MAIN_FAMILIES = ["subject_drift", "orbit", "clip_i", "fidelity", "subject_consistency", "motion", "colour"];
 
 // Panel texts in the frontend's language (Comfy.Locale): English, or Chinese for the original project's audience.
 const TEXTS = {
@@ -24,6 +25,7 @@ const TEXTS = {
     centroids: (w, h) => `centroid track over the ${w}x${h} frame (green start, red end)`, noMasks: "no masks",
     drift: "drift from the first centroid (px) per analysed frame", similarity: "per-frame similarity",
     yaw: "orbit yaw track and look-at offset (degrees)", noData: "no data (see errors)", change: "change",
+    colour: "colour drift vs the first frame (CIEDE2000)", colourMean: "mean colour", colourPixels: "per pixel",
   },
   zh: {
     waiting: "运行工作流后在此显示指标。", report: "Circle Rotate 报告", metric: "指标", value: "数值",
@@ -31,6 +33,7 @@ const TEXTS = {
     centroids: (w, h) => `主体中心在 ${w}x${h} 画面中的轨迹（绿色起点，红色终点）`, noMasks: "无遮罩",
     drift: "相对首帧中心的漂移（像素），逐分析帧", similarity: "逐帧相似度",
     yaw: "环绕偏航轨迹与注视偏移（度）", noData: "无数据（见错误）", change: "变化",
+    colour: "相对首帧的色彩漂移（CIEDE2000）", colourMean: "平均颜色", colourPixels: "逐像素",
   },
 };
 
@@ -199,6 +202,8 @@ export function renderReport(container, payload) {
   const similarity = Object.entries(s.similarity || {}).map(([name, values]) => ({ name, values }));
   plots.appendChild(lineChart("similarity", t.similarity, similarity));
   plots.appendChild(lineChart("yaw", t.yaw, [{ name: "yaw", values: s.yaw_deg || [] }, { name: "look-at", values: s.look_at_deg || [] }]));
+  const colour = s.colour_delta_e || {};
+  plots.appendChild(lineChart("colour", t.colour, [{ name: t.colourMean, values: colour.colour || [] }, { name: t.colourPixels, values: colour.pixels || [] }]));
   container.appendChild(plots);
   container.appendChild(metricsTable(payload.table || []));
   container.appendChild(errorList(payload.errors));
