@@ -131,12 +131,13 @@ def test_report_panel_draws_centroids_drift_and_similarity(page) -> None:
         "table": [{"family": "subject_drift", "metric": "speed_px_per_frame", "value": 2.0}],
         "errors": {}, "files": [], "route": "/circle_rotate/report",
         "series": {"width": 64, "height": 32, "indices": [0, 1, 2], "centroids": [[10, 16], None, [14, 16]],
-                   "drift_px": [0, None, 4], "similarity": {"clip_i.to_first": [1, 0.9, 0.8]}, "yaw_deg": [0, 1, 2], "parallax": []},
+                   "drift_px": [0, None, 4], "similarity": {"clip_i.to_first": [1, 0.9, 0.8]}, "yaw_deg": [0, 1, 2], "parallax": [],
+                   "colour_delta_e": {"colour": [0, 1.5, 2.5], "pixels": [0, 6, 9]}},
     }
     workflow = _read(WORKFLOWS_DIR / "circle_rotate_paper_preset.json")
     result = page.evaluate(INJECT, [workflow, "CircleRotateReport", {"circle_rotate_report": [payload]}])
     assert result["polyline"] == "10,16 14,16"
-    assert len(result["paths"]) == 3  # drift, one similarity curve, yaw
+    assert len(result["paths"]) == 5  # drift, one similarity curve, yaw, colour drift (mean colour and per pixel)
     assert "speed_px_per_frame" in result["text"] and "injected" in result["text"]
     assert page.errors == []
 
