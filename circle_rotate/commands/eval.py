@@ -45,7 +45,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--masks-dir", type=Path, metavar="DIR", help="look for <video stem>.masks.npz in DIR instead of beside each video")
     parser.add_argument("--no-masks", action="store_true", help="use no masks files: find the subject with the detector and segmenter")
-    parser.add_argument("--first", type=Path, metavar="IMG", help="conditioning first image (for fidelity and CLIP-I against it)")
+    parser.add_argument("--first", type=Path, metavar="IMG", help="conditioning first image (for fidelity, CLIP-I and colour drift against it)")
     parser.add_argument("--last", type=Path, metavar="IMG", help="conditioning last image")
     parser.add_argument("--num-frames", type=int, default=16, metavar="N", help="frames sampled by linspace as the original (0 = all; default 16)")
     parser.add_argument("--metrics", default=METRICS_LIST.replace(" ", ""), metavar="LIST", help=f"comma-separated metric families (default: all of {METRICS_LIST})")
