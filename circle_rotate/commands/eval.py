@@ -27,6 +27,19 @@ from .eval_inputs import EvalInputs, VideoInput, check_inputs
 METRICS_LIST = "subject_drift, clip_i, fidelity, subject_consistency, motion, orbit"
 
 
+def horizontal_fov(text: str) -> float | None:
+    """``--horizontal-fov``: ``auto`` -> None (estimated from the video), else degrees in [1, 170]."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        degrees = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is neither auto nor a number of degrees (e.g. 60)") from None
+    if not 1.0 <= degrees <= 170.0:
+        raise argparse.ArgumentTypeError(f"{text} degrees is outside [1, 170]: give the lens's horizontal field of view, or auto")
+    return degrees
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``eval`` on the CLI's sub-parsers; sets ``run``."""
     parser = subparsers.add_parser(
@@ -68,6 +81,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--sam-attention", default="fused", choices=list(ATTENTION_CHOICES),
         help="SAM image-encoder attention: fused (default; same function, about 2x faster on CPU, equal to float32 "
         "rounding) or segment-anything's own code (bit-identical to the original's SamPredictor)",
+    )
+    parser.add_argument(
+        "--horizontal-fov", type=horizontal_fov, default=None, metavar="auto|DEGREES",
+        help="the camera's horizontal field of view for the orbit metric: auto (default: estimated from the video; "
+        "60 assumed, with a note, when the motion does not fix it) or degrees in [1, 170]",
     )
     parser.add_argument("--output", type=Path, metavar="OUT.json", help="write the JSON report here (default: print it)")
     parser.add_argument("--csv", type=Path, metavar="OUT.csv", help="also write a CSV with one row per video")
@@ -173,7 +191,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         inputs = check_inputs(args)
         metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
-        options = suite.SuiteOptions(metrics=metrics, num_frames=args.num_frames, batch_size=args.batch_size)
+        options = suite.SuiteOptions(
+            metrics=metrics, num_frames=args.num_frames, batch_size=args.batch_size, horizontal_fov=args.horizontal_fov
+        )
         disabled = {name: f"turned off with --no-{name}" for name, off in (("lpips", args.no_lpips), ("raft", args.no_raft)) if off}
         models = load_models(inputs.models_dir, args.device, disabled, args.sam_attention, args.detector_rule)
     except ValueError as error:

@@ -24,19 +24,21 @@ cumulative yaw at each analysed frame, ``yaw_deg`` its last value (net, signed, 
 whatever the call: a pan has a yaw and direction ``none``), ``yaw_path_deg`` the sum of |per-step yaw|.
 
 Direction, from the geometry. Wide pairs: from kept frame p, q is the farthest kept frame still sharing
-``WIDE_MIN_POINTS`` tracks and ``WIDE_KEEP_FRACTION`` of the tracks alive at p (then p = q). Each wide pair's essential-matrix pose gets the orbit test of
-``orbit_geometry`` (the pivot where the two optical axes cross lies inside the scene, the camera moves sideways
+``WIDE_MIN_POINTS`` tracks and ``WIDE_KEEP_FRACTION`` of the tracks alive at p (then p = q). Each wide pair's
+essential-matrix pose gets the orbit test of ``orbit_geometry`` (the pivot where the two optical axes cross lies inside the scene, the camera moves sideways
 and turns towards the side it keeps in view): ``left``, ``right`` or ``none`` with a reason (pan, slide, dolly,
 static). The tracks of the whole frame vote, the ground and the background outnumbering a subject that slides
 on its own, and the robust fit leaves the subject's tracks out. The geometric shares g(c) are the
 |yaw|-weighted shares of the wide pairs calling c (summing to 1; all 0 without any pose), the geometric call
 their largest.
 
-Combining the evidence. score(c) = g(c) + ``PARALLAX_WEIGHT`` * b(c), where b is the band parallax's vote (below):
-b(call) = |parallax_index| for a left/right call, b(none) = 1 - |parallax_index| when it calls none, 0 otherwise.
-``direction`` = argmax score; ``direction_confidence`` = score(direction) / (1 + PARALLAX_WEIGHT) (1 when both
-pieces agree fully; 0.57 when a clear geometric orbit meets a band parallax of 0, as with a drifting look-at
-point; at most 0.43 without any pose). The geometry decides when its shares are clear; a weak pose (small
+Combining the evidence. score(c) = g(c) + b(c), where b is the band parallax's vote (below): b(call) =
+|parallax_index| when it calls left or right, b(none) = ``NONE_VOTE`` * (1 - |parallax_index|) when it calls
+none, 0 for the other calls. The vote is asymmetric because the two outcomes are not equally telling: near and
+far moving in opposite directions needs a pivot between them (an orbit, in a rigid scene), while a zero index
+also comes from orbits whose pivot left the bands (a drifting look-at point). ``direction`` = argmax score;
+``direction_confidence`` = score(direction) / sum of the scores (1 when every piece agrees; 0.67 when a clear
+geometric orbit meets a band parallax of 0). The geometry decides when its shares are clear; a weak pose (small
 motions, where a turn and a sideways move are hard to tell apart, or a generated video that is not a rigid
 scene) leaves the call to a clear band parallax.
 
@@ -55,7 +57,11 @@ is ``none`` although the camera turned by more than ``NOTE_YAW_DEG`` (with the r
 
 Look-at stability (``orbit_lookat``; only with subject masks): the angle between the ray to the subject mask's
 centroid and that ray in the first frame, per analysed frame (``look_at_track_deg``), and its maximum
-(``look_at_stability_deg``).
+(``look_at_stability_deg``), under the focal length above.
+
+Field of view note: a given FOV is used as given; an assumed one comes with a note saying why the video did not
+fix it (the metric then reads angles as a 60-degree lens would; a real 50-degree lens makes a 60-degree orbit
+read about 49 degrees).
 
 Angular speed per step: ``w_k = dyaw_k / (i_{k+1} - i_k) * fps`` (degrees per second; i = original frame index).
 ``angular_speed_cv = std(w) / mean(|w|)`` (population std; 0 for a constant speed, 1 for a constant speed that
@@ -88,7 +94,7 @@ PARALLAX_THRESHOLD = 0.4  # |parallax_index| for a left/right call (near/far opp
 KEYFRAME_MIN_DEG = 1.5  # tracks must move this far (degrees) between the frames of a yaw keyframe pair
 WIDE_MIN_POINTS = 40  # tracks a wide pair (direction) shares
 WIDE_KEEP_FRACTION = 0.5  # ... and at least this fraction of the tracks alive at its first frame
-PARALLAX_WEIGHT = 0.75  # weight of the band parallax's vote beside the geometry's shares (which sum to 1)
+NONE_VOTE = 0.5  # weight of a band parallax calling none, beside the geometry's shares (which sum to 1)
 NOTE_YAW_DEG = 5.0  # |yaw| above which direction none comes with its reason
 BACKTRACK_FRACTION = 0.25  # steps slower than this fraction of the median |speed| do not count for backtracks
 FAST_MOTION_FRACTION = 0.15  # band motion above this fraction of the width per step is "fast"
@@ -222,10 +228,11 @@ def _geometric_shares(poses: list[PairPose]) -> tuple[dict[str, float], str]:
 
 def _combined(shares: dict[str, float], band_call: str, parallax: float) -> tuple[str, float]:
     """(direction, confidence) from the geometric shares and the band parallax (module docstring)."""
-    vote = abs(parallax) if band_call != "none" else 1.0 - abs(parallax)
-    scores = {call: share + (PARALLAX_WEIGHT * vote if call == band_call else 0.0) for call, share in shares.items()}
+    vote = abs(parallax) if band_call != "none" else NONE_VOTE * (1.0 - abs(parallax))
+    scores = {call: share + (vote if call == band_call else 0.0) for call, share in shares.items()}
     direction = max(scores, key=scores.get)
-    return direction, scores[direction] / (1 + PARALLAX_WEIGHT)
+    total = sum(scores.values())
+    return direction, scores[direction] / total if total else 0.0
 
 
 def _speed_stats(yaws: np.ndarray, spans: np.ndarray, fps: float) -> tuple[float | None, int, float]:
@@ -283,7 +290,7 @@ def compute_orbit(
         ``near_motion_px_per_frame``, ``far_motion_px_per_frame``, ``subject_motion_px_per_frame`` (median
         horizontal motion, input pixels per original frame, positive to the right), ``horizontal_fov_deg``,
         ``fov_source`` ("given", "estimated" or "assumed"), ``fov_uncertainty_deg`` (one standard deviation,
-        None unless estimated), ``focal_px`` (input pixels), ``look_at_stability_deg`` and ``look_at_track_deg``
+        None unless estimated), ``fov_triples`` (keyframe triples the estimate used), ``focal_px`` (input pixels), ``look_at_stability_deg`` and ``look_at_track_deg``
         (None without masks), ``repeated_sampled_frames``, ``steps``, ``valid_step_fraction`` (None when every
         frame repeats the first), ``thresholds``, ``notes``.
 
@@ -348,6 +355,7 @@ def compute_orbit(
         "horizontal_fov_deg": _round(fov.horizontal_fov_deg, 2),
         "fov_source": fov.source,
         "fov_uncertainty_deg": _round(fov.uncertainty_deg, 2),
+        "fov_triples": fov.triples,
         "focal_px": _round(k[0, 0] / scale, 2),
         "look_at_stability_deg": _round(max(look_values), 3) if look_values else None,
         "look_at_track_deg": [_round(v, 3) for v in look] if look_values else None,

@@ -7,12 +7,12 @@ two-view focal calibration (Sturm 2001), so the essential-matrix cost (s1 - s2) 
 there. Three views are not degenerate: a structure triangulated from two of them under a wrong f is distorted
 and cannot be re-projected exactly into the third.
 
-Method. Triples (i, j, k) of kept frames are chosen greedily: from frame i, k is the farthest frame still sharing
-``MIN_POINTS`` tracks and ``KEEP_FRACTION`` of the tracks alive at i with i (at least i + 2), j the frame half way
-(then i = j), and the tracks must move by ``MIN_MOTION_DEG`` or more
-between i and k (95th percentile of their lengths over the 60-degree focal length); at most ``MAX_TRIPLES``
-triples, spread over the clip. For each candidate FOV phi on a grid (``FOV_GRID``: 20 to 120 degrees, 5-degree
-steps) and f = (W / 2) / tan(phi / 2):
+Method. Triples (i, j, k) of kept frames are chosen greedily: from frame i, k is the farthest frame (at least
+i + 2) still sharing ``MIN_POINTS`` tracks and ``KEEP_FRACTION`` of the tracks alive at i with i, j the frame half
+way (then i = j); the tracks must move by ``MIN_MOTION_DEG`` or more between i and k (95th percentile of their
+lengths over the 60-degree focal length); at most ``MAX_TRIPLES`` triples, spread over the clip. A triple's cost
+reads at most ``MAX_POINTS`` of its points. For each candidate FOV phi on a grid (``FOV_GRID``: 20 to 120
+degrees, 10-degree steps, then a fine grid, below) and f = (W / 2) / tan(phi / 2):
 
 - camera motion with translation (the fundamental matrices F_ij and F_ik fitted once, MAGSAC, and their
   inliers kept): E = K^T F_ik K, its pose (``cv2.recoverPose``), the points triangulated from the outer frames
@@ -25,8 +25,8 @@ Each triple t gives phi_t, the vertex of the parabola c ~ c0 + a (phi - phi_t)^2
 fine grid (``FINE_STEP_DEG`` steps, ``FINE_HALF_WIDTH_DEG`` either side) around its coarse-grid minimum, and
 sigma_t, the FOV change that raises c by its own standard error: sigma_t = sqrt(1.25 c_min / sqrt(n_t) / a)
 (1.25 c / sqrt(n) is the standard error of a median of n residuals); a triple whose coarse minimum lies on the
-grid's edge or with a <= 0 gives nothing. The estimate is the
-inverse-variance mean phi0 = sum(w_t phi_t) / sum(w_t), w_t = 1 / sigma_t^2, with sigma = 1 / sqrt(sum w_t),
+grid's edge or with a <= 0 gives nothing, and so does one farther than ``OUTLIER_SIGMAS`` sigma_t from the
+median of the phi_t (unless all are). The estimate is the inverse-variance mean phi0 = sum(w_t phi_t) / sum(w_t), w_t = 1 / sigma_t^2, with sigma = 1 / sqrt(sum w_t),
 times sqrt(chi2 / (n - 1)) when the triples disagree more than their sigmas say (chi2 = sum w_t (phi_t -
 phi0)^2). It is used (``fov_source: "estimated"``) when sigma <= ``MAX_RELATIVE_UNCERTAINTY`` * phi0; else the
 metric assumes ``ASSUMED_FOV_DEG`` and says why. Motions that fix no focal length (a static camera, a pure slide or dolly, a subject turning before a
@@ -43,13 +43,16 @@ from .orbit_geometry import ROTATION_ONLY_MAX_PX, focal_from_fov, intrinsics, mo
 from .orbit_tracks import common
 
 ASSUMED_FOV_DEG = 60.0
-FOV_GRID = np.arange(20.0, 120.1, 5.0)
-FINE_HALF_WIDTH_DEG, FINE_STEP_DEG = 4.0, 1.0  # the fine grid around the coarse minimum
+FOV_GRID = np.arange(20.0, 120.1, 10.0)
+FINE_HALF_WIDTH_DEG, FINE_STEP_DEG = 5.0, 1.0  # the fine grid around the coarse minimum
+MAX_POINTS = 200  # points of a triple the cost reads (an evenly spread subset of its inliers)
+_HOMOGRAPHY_ITERATIONS = 200  # a pure rotation has nearly all points as inliers: found in a few iterations
 MIN_POINTS = 30  # tracks a triple needs in all three frames
 KEEP_FRACTION = 0.5  # the outer frames of a triple share at least this fraction of the tracks alive at the first
 MIN_MOTION_DEG = 4.0  # tracks must move this far between the outer frames of a triple
 MAX_TRIPLES = 4
 MAX_RELATIVE_UNCERTAINTY = 0.1
+OUTLIER_SIGMAS = 3.0  # a triple this many of its sigmas from the median estimate is left out
 _F_THRESHOLD_PX = 0.75
 
 
@@ -99,7 +102,7 @@ class _TripleCost:
         import cv2
 
         self.width, self.height = width, height
-        homography, _ = cv2.findHomography(a, c, cv2.RANSAC, 1.0)
+        homography, _ = cv2.findHomography(a, c, cv2.RANSAC, 1.0, maxIters=_HOMOGRAPHY_ITERATIONS)
         mapped = cv2.perspectiveTransform(a.reshape(-1, 1, 2), homography).reshape(-1, 2) if homography is not None else None
         self.rotation = mapped is not None and float(np.median(np.linalg.norm(mapped - c, axis=1))) < ROTATION_ONLY_MAX_PX
         self.a, self.b, self.c = a, b, c
@@ -114,6 +117,9 @@ class _TripleCost:
                 return
             keep = in_ab.ravel().astype(bool) & in_ac.ravel().astype(bool)
             self.a, self.b, self.c, self.fundamental = a[keep], b[keep], c[keep], f_ac
+        if len(self.a) > MAX_POINTS:  # evenly spread subset: the cost is linear in the points
+            chosen = np.linspace(0, len(self.a) - 1, MAX_POINTS).round().astype(int)
+            self.a, self.b, self.c = self.a[chosen], self.b[chosen], self.c[chosen]
         self.points = len(self.a)
 
     def __call__(self, fov_deg: float) -> float:
@@ -168,6 +174,9 @@ def estimate_fov(table: np.ndarray, width: int, height: int) -> FovEstimate:
     if not estimates:
         return _assumed(f"{flat} (no self-calibration cost has a minimum inside {FOV_GRID[0]:g}-{FOV_GRID[-1]:g} deg)", len(costs))
     values, sigmas = np.array(estimates).T
+    agree = np.abs(values - np.median(values)) <= OUTLIER_SIGMAS * sigmas
+    if agree.any():
+        values, sigmas = values[agree], sigmas[agree]
     weights = 1.0 / sigmas**2
     fov = float(np.sum(weights * values) / np.sum(weights))
     sigma = float(1.0 / np.sqrt(np.sum(weights)))

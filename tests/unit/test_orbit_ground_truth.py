@@ -81,7 +81,7 @@ def test_a_drifting_look_at_point_still_reads_as_an_orbit_and_says_the_bands_dis
     # nothing, the geometry reads the orbit, and the report says so instead of contradicting itself.
     shot, result = _measured(DRIFT)
     assert result["direction"] == "left" and result["direction_evidence"] == {"geometry": "left", "parallax": "none"}
-    assert result["direction_confidence"] == pytest.approx(1 / 1.75, abs=0.01)  # geometry 1 vs band none 0.75
+    assert result["direction_confidence"] == pytest.approx(1 / 1.5, abs=0.01)  # geometry 1 vs band none 0.5
     assert any(note.startswith("evidence disagrees") for note in result["notes"])
     assert shot.look_at_deg.max() > 5.0
 
