@@ -94,7 +94,7 @@ def _add_prepare(subparsers: Any) -> None:
     parser.add_argument("--max-frames", type=int, default=WAN_MAX_FRAMES, metavar="N", help="cap of the automatic target frames and of --frame-extraction full")
     parser.add_argument("--batch-size", type=int, default=1, metavar="N", help="musubi-tuner batch size")
     parser.add_argument("--num-repeats", type=int, default=1, metavar="N", help="times each clip counts per epoch")
-    parser.add_argument("--overwrite", action="store_true", help="write into a folder that is not empty")
+    parser.add_argument("--overwrite", action="store_true", help="write into a folder that is not empty (its videos/, cache/ and samples/ are emptied first)")
     parser.set_defaults(run=run_prepare)
 
 

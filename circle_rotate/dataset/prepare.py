@@ -52,7 +52,8 @@ class PrepareSettings:
         max_frames: cap of "full" and of the automatic target.
         batch_size: musubi-tuner's batch size.
         num_repeats: how often each clip counts per epoch.
-        overwrite: write into a non-empty folder.
+        overwrite: write into a non-empty folder; its ``videos/``, ``cache/`` and ``samples/`` are emptied first
+            (an earlier dataset's clips and cached latents would otherwise be trained on).
     """
 
     output: Path
@@ -167,8 +168,6 @@ def _unique_name(name: str, used: set[str]) -> str:
 
 
 def _place(source: Path, target: Path, link: bool) -> None:
-    if target.exists() or target.is_symlink():
-        target.unlink()
     if link:
         os.symlink(source, target)
     else:
@@ -249,7 +248,9 @@ def prepare_dataset(scores: Path, settings: PrepareSettings) -> Prepared:
     output = settings.output.resolve()
     videos, cache, samples = output / "videos", output / "cache", output / "samples"
     for folder in (videos, cache, samples):
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder.is_dir():  # --overwrite: clips, captions and caches of an earlier dataset must not be trained on
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
     prepared = Prepared(output, target_frames=targets)
     used: set[str] = set()
     for clip, (caption, source) in zip(clips, captions):

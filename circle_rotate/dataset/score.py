@@ -18,7 +18,7 @@ import csv
 import io
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,9 @@ class ScoreSettings:
 
 @dataclass
 class ClipScore:
-    """One clip's outcome: its verdict, where its masks came from, the seconds its evaluation took, a thumbnail
-    (JPEG bytes, or None when the clip cannot be decoded) and the suite's ``subject_drift`` error, if any."""
+    """One clip's outcome: its verdict, its masks file, the seconds its evaluation took, where the subject came from
+    ("masks", "segmented" or "not measured: <why>"; "" when unreadable) and a thumbnail (JPEG bytes, or None when
+    the clip cannot be decoded)."""
 
     video: Path
     verdict: Verdict
@@ -76,7 +77,6 @@ class ClipScore:
     seconds: float
     subject_source: str
     thumbnail: bytes | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def collect_videos(paths: Iterable[str | Path]) -> list[Path]:

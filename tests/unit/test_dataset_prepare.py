@@ -13,8 +13,8 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +41,15 @@ for dataset in group.datasets:
             samples.setdefault(name, {"frames": [], "caption": item.caption})["frames"].append(item.frame_count)
 print("SAMPLES=" + json.dumps(samples, ensure_ascii=False))
 """
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """The TOML file's data (tomllib on Python 3.11+, else tomli if installed)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli", reason="reading TOML on Python 3.10 needs tomli")
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def musubi_checkout() -> Path | None:
@@ -90,7 +99,7 @@ def test_prepare_writes_kept_clips_with_captions(scores: Path, tmp_path: Path) -
 def test_toml_frames_fit_4k_plus_1_and_every_clip(scores: Path, tmp_path: Path) -> None:
     dataset = tmp_path / "dataset"
     assert _prepare(scores, dataset) == 0
-    config = tomllib.loads((dataset / "dataset.toml").read_text(encoding="utf-8"))
+    config = load_toml(dataset / "dataset.toml")
     (entry,) = config["datasets"]
     assert entry["target_frames"] == [37]  # the largest 4k+1 the shortest kept clip (37 frames) holds
     assert all((t - 1) % 4 == 0 for t in entry["target_frames"])
@@ -115,7 +124,7 @@ def test_links_and_explicit_frames(scores: Path, tmp_path: Path) -> None:
     dataset = tmp_path / "dataset"
     assert _prepare(scores, dataset, "--link", "--target-frames", "21,33", "--frame-extraction", "uniform", "--frame-sample", "2") == 0
     assert all(p.is_symlink() for p in (dataset / "videos").glob("*.mp4"))
-    entry = tomllib.loads((dataset / "dataset.toml").read_text(encoding="utf-8"))["datasets"][0]
+    entry = load_toml(dataset / "dataset.toml")["datasets"][0]
     assert entry["target_frames"] == [21, 33] and entry["frame_sample"] == 2
 
 
@@ -143,7 +152,11 @@ def test_non_empty_output_and_no_kept_clip_are_refused(scores: Path, tmp_path: P
     assert _prepare(scores, dataset) == 0
     assert _prepare(scores, dataset) == 2
     assert "not an empty folder" in capsys.readouterr().err
+    for stale in (dataset / "videos" / "old.mp4", dataset / "cache" / "old_00000-037_wan.safetensors"):
+        stale.write_bytes(b"from an earlier dataset")
     assert _prepare(scores, dataset, "--overwrite") == 0
+    assert not (dataset / "videos" / "old.mp4").exists() and not any((dataset / "cache").iterdir())
+    assert len(list((dataset / "videos").glob("*.mp4"))) == 3
     text = (scores / "scores.csv").read_text(encoding="utf-8").replace(",keep,", ",reject,")
     (scores / "scores.csv").write_text(text, encoding="utf-8")
     assert _prepare(scores, tmp_path / "other") == 2

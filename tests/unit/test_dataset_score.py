@@ -100,3 +100,15 @@ def test_bad_arguments_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     video = dataset_clips.write_clip("short", tmp_path)
     assert main(["dataset", "score", str(video), "--output", str(tmp_path / "o"), "--max-speed-cv", "-1"]) == 2
     assert "max_speed_cv=-1" in capsys.readouterr().err
+
+
+def test_prepare_takes_the_kept_orbits_with_their_measured_directions(scored: tuple, tmp_path: Path) -> None:
+    from circle_rotate.prompts import orbit_prompt
+
+    dataset = tmp_path / "dataset"
+    assert main(["dataset", "prepare", str(scored[0]), "--output", str(dataset), "--subject", "a tower", "--language", "en"]) == 0
+    videos = dataset / "videos"
+    assert sorted(p.name for p in videos.glob("*.mp4")) == ["orbit_left.mp4", "orbit_right.mp4"]
+    for direction in ("left", "right"):
+        assert (videos / f"orbit_{direction}.txt").read_text(encoding="utf-8").strip() == orbit_prompt("a tower", direction, language="en")
+    assert "target_frames = [33]" in (dataset / "dataset.toml").read_text(encoding="utf-8")
