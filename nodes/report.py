@@ -36,6 +36,7 @@ HIGHLIGHTS = (
     ("subject_consistency.vbench", "subject consistency (VBench)"),
     ("orbit.parallax_index", "parallax index"),
     ("orbit.look_at_stability_deg", "look-at stability"),
+    ("colour.mean_delta_e_colour", "colour drift (CIEDE2000)"),
 )
 
 
