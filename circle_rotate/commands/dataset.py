@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..cli import DefaultsHelpFormatter
 from ..dataset.scoring import Thresholds
 from .eval import horizontal_fov
 from .suite_options import add_executor_arguments, ray_options
@@ -41,6 +42,7 @@ def _int_list(text: str) -> tuple[int, ...]:
 def _add_score(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "score",
+        formatter_class=DefaultsHelpFormatter,
         help="keep or reject orbit clips for a training set (scores.csv, scores.html)",
         description="Run the orbit metric and motion (and subject drift where masks or detector weights exist) on "
         "every clip and keep the true, smooth, one-way orbits. Each reject names its reason: not an orbit (pan, "
@@ -53,7 +55,7 @@ def _add_score(subparsers: Any) -> None:
     limits = parser.add_argument_group("thresholds")
     limits.add_argument("--min-frames", type=int, default=DEFAULTS["min_frames"], metavar="N", help="fewest frames of a kept clip")
     limits.add_argument("--max-repeated-fraction", type=float, default=DEFAULTS["max_repeated_fraction"], metavar="F", help="largest share of frames that repeat their predecessor")
-    limits.add_argument("--max-backtracks", type=int, default=DEFAULTS["max_backtracks"], metavar="N", help="most reversals of the turning direction")
+    limits.add_argument("--max-backtracks", type=int, default=DEFAULTS["max_backtracks"], metavar="N", help="most reversals of the turning direction (default 0)")
     limits.add_argument("--max-speed-cv", type=float, default=DEFAULTS["max_speed_cv"], metavar="CV", help="largest coefficient of variation of the angular speed")
     limits.add_argument("--max-subject-shift", type=float, default=DEFAULTS["max_subject_shift"], metavar="F", help="largest move of the subject's centre, as a fraction of the image diagonal")
     limits.add_argument("--min-confidence", type=float, default=DEFAULTS["min_confidence"], metavar="C", help="lowest direction confidence of an orbit")
@@ -76,6 +78,7 @@ def _add_prepare(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "prepare",
+        formatter_class=DefaultsHelpFormatter,
         help="write a musubi-tuner dataset and the original's training scripts from the kept clips",
         description="From the clips `dataset score` kept, write DATASET/videos (clips and captions), dataset.toml, "
         "prompts.txt, cache.sh, train_high.sh and train_low.sh (the original Circle-Rotate commands, flag for flag).",
@@ -87,7 +90,7 @@ def _add_prepare(subparsers: Any) -> None:
     parser.add_argument("--shot-size", default="medium", choices=SHOT_SIZES, help="shot size in written captions")
     parser.add_argument("--language", default="zh", choices=LANGUAGES, help="caption language: zh (the Circle-Rotate dataset's captions) or en")
     parser.add_argument("--link", action="store_true", help="symbolic links to the clips instead of copies")
-    parser.add_argument("--resolution", type=_resolution, default=(832, 480), metavar="WxH", help="training resolution (buckets keep each clip's aspect ratio at about this area)")
+    parser.add_argument("--resolution", type=_resolution, default=(832, 480), metavar="WxH", help="training resolution (default 832x480; buckets keep each clip's aspect ratio at about this area)")
     parser.add_argument("--target-frames", type=_int_list, metavar="LIST", help="sample lengths, each 4k+1 (default: the largest 4k+1 every clip holds, at most --max-frames)")
     parser.add_argument("--frame-extraction", default="head", choices=EXTRACTIONS, help="how musubi-tuner cuts samples from a clip")
     parser.add_argument("--frame-sample", type=int, default=1, metavar="N", help="windows per clip with --frame-extraction uniform")
