@@ -47,6 +47,10 @@ def pad_amounts(height: int, width: int, multiple: int = 8, minimum: int = MIN_S
 class RaftFlow:
     """OpticalFlow: (N, H, W, 2) float32 flow from ``a[i]`` to ``b[i]`` in pixels (x, y)."""
 
+    min_side = MIN_SIDE
+    """Frames with a shorter side are padded further than VBench's RAFT pads them (read by ``metrics/motion.py``,
+    which then says in the report that VBench's number is not matched exactly)."""
+
     def __init__(self, model: Any, device: str = "auto", num_flow_updates: int = 20, batch_size: int = 8) -> None:
         """Args:
             model: a torchvision ``RAFT`` module.

@@ -145,12 +145,15 @@ def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_siz
 
     Args:
         frames: (n, H, W, 3) uint8 RGB, every ``vbench_stride(fps)``-th frame of the video, n >= 2.
-        flow_model: optical flow (RAFT) following the ``OpticalFlow`` protocol; it gets the padded frames.
+        flow_model: optical flow (RAFT) following the ``OpticalFlow`` protocol; it gets the padded frames. A model
+            with a ``min_side`` attribute pads shorter sides further itself (torchvision's RAFT: 128), which VBench's
+            RAFT does not: a sentence in ``notes`` then says the number is not exactly VBench's.
         batch_size: pairs per model call.
 
     Returns:
         ``{"dynamic": bool, "pair_scores": [px], "threshold_px", "required_pairs", "moving_pairs", "frames": n,
-        "padding": [left, right, top, bottom], "cropped": {"dynamic", "pair_scores", "moving_pairs"}}``.
+        "padding": [left, right, top, bottom], "notes": [str], "cropped": {"dynamic", "pair_scores",
+        "moving_pairs"}}``.
 
     Raises:
         ValueError: fewer than 2 frames.
@@ -161,6 +164,13 @@ def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_siz
     height, width = frames.shape[1:3]
     left, right, top, bottom = vbench_padding(height, width)
     padded = np.pad(frames, ((0, 0), (top, bottom), (left, right), (0, 0)), mode="edge")
+    min_side = getattr(flow_model, "min_side", 0)
+    notes = []
+    if min(padded.shape[1:3]) < min_side:
+        notes.append(
+            f"frames of {width}x{height}: the flow model pads sides under {min_side} px further, VBench's RAFT does "
+            "not, so vbench_dynamic_degree is not exactly VBench's number here"
+        )
     scores: list[float] = []
     cropped: list[float] = []
     for start in range(0, n - 1, batch_size):
@@ -182,5 +192,6 @@ def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_siz
         "moving_pairs": int(moving),
         "frames": n,
         "padding": [left, right, top, bottom],
+        "notes": notes,
         "cropped": {"dynamic": bool(moving_cropped >= required), "pair_scores": cropped, "moving_pairs": int(moving_cropped)},
     }

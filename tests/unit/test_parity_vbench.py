@@ -151,6 +151,19 @@ def test_sides_already_multiples_of_8_are_not_padded():
     assert result["pair_scores"] == result["cropped"]["pair_scores"]
 
 
+def test_a_flow_model_padding_small_frames_further_is_named_in_the_notes():
+    from circle_rotate.metric_models.raft_flow import RaftFlow
+
+    frames = np.random.default_rng(2).integers(0, 256, (3, 100, 180, 3), dtype=np.uint8)
+    assert vbench_dynamic_degree(frames, ContentFlow())["notes"] == []  # no min_side: nothing said
+    padding_model = ContentFlow()
+    padding_model.min_side = RaftFlow.min_side
+    assert RaftFlow.min_side == 128
+    (note,) = vbench_dynamic_degree(frames, padding_model)["notes"]
+    assert "180x100" in note and "not exactly VBench's number" in note
+    assert vbench_dynamic_degree(np.zeros((2, 184, 320, 3), np.uint8), padding_model)["notes"] == []
+
+
 def test_suite_reports_vbenchs_number_and_the_cropped_one_beside_it(bordered):
     models = SimpleNamespace(raft=ContentFlow())
     options = suite.SuiteOptions(metrics=("motion",), num_frames=0)
