@@ -25,12 +25,12 @@ whatever the call: a pan has a yaw and direction ``none``), ``yaw_path_deg`` the
 
 Direction, from the geometry. Wide pairs: from kept frame p, q is the farthest kept frame still sharing
 ``WIDE_MIN_POINTS`` tracks and ``WIDE_KEEP_FRACTION`` of the tracks alive at p (then p = q). Each wide pair's
-essential-matrix pose gets the orbit test of ``orbit_geometry`` (the pivot where the two optical axes cross lies inside the scene, the camera moves sideways
-and turns towards the side it keeps in view): ``left``, ``right`` or ``none`` with a reason (pan, slide, dolly,
-static). The tracks of the whole frame vote, the ground and the background outnumbering a subject that slides
-on its own, and the robust fit leaves the subject's tracks out. The geometric shares g(c) are the
-|yaw|-weighted shares of the wide pairs calling c (summing to 1; all 0 without any pose), the geometric call
-their largest.
+essential-matrix pose gets the orbit test of ``orbit_geometry`` (the pivot where the two optical axes cross lies
+inside the scene, the camera moves sideways and turns towards the side it keeps in view): ``left``, ``right`` or
+``none`` with a reason (pan, slide, dolly, static). The tracks of the whole frame vote, the ground and the
+background outnumbering a subject that slides on its own, and the robust fit leaves the subject's tracks out.
+The geometric shares g(c) are the |yaw|-weighted shares of the wide pairs calling c (summing to 1; all 0 without
+any pose), the geometric call their largest.
 
 Combining the evidence. score(c) = g(c) + b(c), where b is the band parallax's vote (below): b(call) =
 |parallax_index| when it calls left or right, b(none) = ``NONE_VOTE`` * (1 - |parallax_index|) when it calls
@@ -290,9 +290,10 @@ def compute_orbit(
         ``near_motion_px_per_frame``, ``far_motion_px_per_frame``, ``subject_motion_px_per_frame`` (median
         horizontal motion, input pixels per original frame, positive to the right), ``horizontal_fov_deg``,
         ``fov_source`` ("given", "estimated" or "assumed"), ``fov_uncertainty_deg`` (one standard deviation,
-        None unless estimated), ``fov_triples`` (keyframe triples the estimate used), ``focal_px`` (input pixels), ``look_at_stability_deg`` and ``look_at_track_deg``
-        (None without masks), ``repeated_sampled_frames``, ``steps``, ``valid_step_fraction`` (None when every
-        frame repeats the first), ``thresholds``, ``notes``.
+        None unless estimated), ``fov_triples`` (keyframe triples the estimate rests on; those tried when
+        assumed), ``focal_px`` (input pixels), ``look_at_stability_deg`` and ``look_at_track_deg`` (None without
+        masks), ``repeated_sampled_frames``, ``steps``, ``valid_step_fraction`` (None when every frame repeats
+        the first), ``thresholds``, ``notes``.
 
     Raises:
         ValueError: frames not uint8 RGB (N >= 2), indices not matching or not increasing, fps <= 0, a FOV

@@ -15,9 +15,9 @@ reads at most ``MAX_POINTS`` of its points. For each candidate FOV phi on a grid
 degrees, 10-degree steps, then a fine grid, below) and f = (W / 2) / tan(phi / 2):
 
 - camera motion with translation (the fundamental matrices F_ij and F_ik fitted once, MAGSAC, and their
-  inliers kept): E = K^T F_ik K, its pose (``cv2.recoverPose``), the points triangulated from the outer frames
-  i and k (the wider baseline), the pose of the middle frame j from them (``cv2.solvePnP``, SQPnP then
-  Levenberg-Marquardt); cost c(phi) = median re-projection error in j;
+  inliers kept): E = K^T F_ik K, its pose (the decomposition with the points in front of both cameras), the
+  points triangulated from the outer frames i and k (the wider baseline), the pose of the middle frame j from
+  them (``cv2.solvePnP``, SQPnP then Levenberg-Marquardt); cost c(phi) = median re-projection error in j;
 - a pure rotation (a homography maps i to k within ``ROTATION_ONLY_MAX_PX`` median): c(phi) = median residual
   of the best rotation of the viewing rays from i to k (Kabsch); a rotation fixes f (Hartley 1994).
 
@@ -26,11 +26,13 @@ fine grid (``FINE_STEP_DEG`` steps, ``FINE_HALF_WIDTH_DEG`` either side) around 
 sigma_t, the FOV change that raises c by its own standard error: sigma_t = sqrt(1.25 c_min / sqrt(n_t) / a)
 (1.25 c / sqrt(n) is the standard error of a median of n residuals); a triple whose coarse minimum lies on the
 grid's edge or with a <= 0 gives nothing, and so does one farther than ``OUTLIER_SIGMAS`` sigma_t from the
-median of the phi_t (unless all are). The estimate is the inverse-variance mean phi0 = sum(w_t phi_t) / sum(w_t), w_t = 1 / sigma_t^2, with sigma = 1 / sqrt(sum w_t),
-times sqrt(chi2 / (n - 1)) when the triples disagree more than their sigmas say (chi2 = sum w_t (phi_t -
-phi0)^2). It is used (``fov_source: "estimated"``) when sigma <= ``MAX_RELATIVE_UNCERTAINTY`` * phi0; else the
-metric assumes ``ASSUMED_FOV_DEG`` and says why. Motions that fix no focal length (a static camera, a pure slide or dolly, a subject turning before a
-still camera) fall back: a flat cost gives a large sigma. A planar scene would pass the rotation test.
+median of the phi_t; at least ``MIN_AGREEING_TRIPLES`` must remain. The estimate is the inverse-variance mean
+phi0 = sum(w_t phi_t) / sum(w_t), w_t = 1 / sigma_t^2, with sigma = 1 / sqrt(sum w_t), times sqrt(chi2 / (n -
+1)) when the triples disagree more than their sigmas say (chi2 = sum w_t (phi_t - phi0)^2). It is used
+(``fov_source: "estimated"``) when sigma <= ``MAX_RELATIVE_UNCERTAINTY`` * phi0; else the metric assumes
+``ASSUMED_FOV_DEG`` and says why. Motions that fix no focal length (a static camera, a pure slide or dolly, a
+subject turning before a still camera) fall back: a flat cost gives a large sigma. A planar scene would pass the
+rotation test.
 """
 
 from __future__ import annotations
@@ -44,14 +46,16 @@ from .orbit_tracks import common
 
 ASSUMED_FOV_DEG = 60.0
 FOV_GRID = np.arange(20.0, 120.1, 10.0)
-FINE_HALF_WIDTH_DEG, FINE_STEP_DEG = 5.0, 1.0  # the fine grid around the coarse minimum
+FINE_HALF_WIDTH_DEG, FINE_STEP_DEG = 4.5, 1.5  # the fine grid around the coarse minimum
 MAX_POINTS = 200  # points of a triple the cost reads (an evenly spread subset of its inliers)
+CHEIRALITY_SAMPLE = 25  # points that choose among the four poses of an essential matrix
 _HOMOGRAPHY_ITERATIONS = 200  # a pure rotation has nearly all points as inliers: found in a few iterations
 MIN_POINTS = 30  # tracks a triple needs in all three frames
 KEEP_FRACTION = 0.5  # the outer frames of a triple share at least this fraction of the tracks alive at the first
 MIN_MOTION_DEG = 4.0  # tracks must move this far between the outer frames of a triple
 MAX_TRIPLES = 4
-MAX_RELATIVE_UNCERTAINTY = 0.1
+MAX_RELATIVE_UNCERTAINTY = 0.075
+MIN_AGREEING_TRIPLES = 2  # triples left after the outlier test that an estimate needs
 OUTLIER_SIGMAS = 3.0  # a triple this many of its sigmas from the median estimate is left out
 _F_THRESHOLD_PX = 0.75
 
@@ -64,7 +68,7 @@ class FovEstimate:
         horizontal_fov_deg: the estimate (or ASSUMED_FOV_DEG when unreliable).
         uncertainty_deg: one standard deviation (None when the FOV is assumed).
         source: ``estimated`` or ``assumed``.
-        triples: triples used.
+        triples: the triples the estimate rests on (those tried when the FOV is assumed).
         note: why the FOV is assumed (``""`` when estimated).
     """
 
@@ -128,22 +132,39 @@ class _TripleCost:
         k = intrinsics(self.width, self.height, focal_from_fov(self.width, fov_deg))
         if self.rotation:
             return rotation_only(self.a, self.c, k)[1]
-        essential = k.T @ self.fundamental @ k
-        _, rotation, t, mask = cv2.recoverPose(essential, self.a, self.c, k)
-        keep = mask.ravel().astype(bool)
+        points, keep = _triangulated(k.T @ self.fundamental @ k, self.a, self.c, k)
         if keep.sum() < MIN_POINTS // 2:
             return np.inf
-        first = k @ np.hstack([np.eye(3), np.zeros((3, 1))])
-        second = k @ np.hstack([rotation, t.reshape(3, 1)])
-        homogeneous = cv2.triangulatePoints(first, second, self.a[keep].T, self.c[keep].T)
-        points = (homogeneous[:3] / homogeneous[3]).T
-        target = self.b[keep]
+        points, target = points[keep], self.b[keep]
         ok, rvec, tvec = cv2.solvePnP(points, target, k, None, flags=cv2.SOLVEPNP_SQPNP)
         if not ok:
             return np.inf
         rvec, tvec = cv2.solvePnPRefineLM(points, target, k, None, rvec, tvec)
         projected, _ = cv2.projectPoints(points, rvec, tvec, k, None)
         return float(np.median(np.linalg.norm(projected.reshape(-1, 2) - target, axis=1)))
+
+
+def _triangulated(essential: np.ndarray, a: np.ndarray, c: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points (M, 3) triangulated from ``a`` (camera 1) and ``c`` under the pose of ``essential``, and the mask of
+    those in front of both cameras.
+
+    The pose is the one of the four decompositions (``cv2.decomposeEssentialMat``) that puts the most of
+    ``CHEIRALITY_SAMPLE`` evenly spread points in front of both cameras (what ``cv2.recoverPose`` does with all).
+    """
+    import cv2
+
+    first = k @ np.hstack([np.eye(3), np.zeros((3, 1))])
+
+    def front(rotation: np.ndarray, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        homogeneous = cv2.triangulatePoints(first, k @ np.hstack([rotation, t]), x.T, y.T)
+        points = (homogeneous[:3] / homogeneous[3]).T
+        return points, (points[:, 2] > 0) & ((points @ rotation.T + t.ravel())[:, 2] > 0)
+
+    r1, r2, t = cv2.decomposeEssentialMat(essential)
+    sample = np.linspace(0, len(a) - 1, min(len(a), CHEIRALITY_SAMPLE)).round().astype(int)
+    poses = [(rotation, sign * t) for rotation in (r1, r2) for sign in (1.0, -1.0)]
+    rotation, t = max(poses, key=lambda pose: int(front(*pose, a[sample], c[sample])[1].sum()))
+    return front(rotation, t, a, c)
 
 
 def _assumed(note: str, triples: int) -> FovEstimate:
@@ -175,8 +196,11 @@ def estimate_fov(table: np.ndarray, width: int, height: int) -> FovEstimate:
         return _assumed(f"{flat} (no self-calibration cost has a minimum inside {FOV_GRID[0]:g}-{FOV_GRID[-1]:g} deg)", len(costs))
     values, sigmas = np.array(estimates).T
     agree = np.abs(values - np.median(values)) <= OUTLIER_SIGMAS * sigmas
-    if agree.any():
-        values, sigmas = values[agree], sigmas[agree]
+    if agree.sum() < MIN_AGREEING_TRIPLES:
+        return _assumed(
+            f"{flat} ({agree.sum()} of {len(values)} triple estimate(s) agree; {MIN_AGREEING_TRIPLES} needed)", len(costs)
+        )
+    values, sigmas = values[agree], sigmas[agree]
     weights = 1.0 / sigmas**2
     fov = float(np.sum(weights * values) / np.sum(weights))
     sigma = float(1.0 / np.sqrt(np.sum(weights)))
@@ -184,7 +208,7 @@ def estimate_fov(table: np.ndarray, width: int, height: int) -> FovEstimate:
         sigma *= float(np.sqrt(max(1.0, np.sum(weights * (values - fov) ** 2) / (len(values) - 1))))
     if sigma > MAX_RELATIVE_UNCERTAINTY * fov:
         return _assumed(f"{flat} (estimate {fov:.1f} +/- {sigma:.1f} deg is too uncertain)", len(costs))
-    return FovEstimate(fov, sigma, "estimated", len(costs), "")
+    return FovEstimate(fov, sigma, "estimated", len(values), "")
 
 
 def _triple_estimate(cost: _TripleCost) -> tuple[float, float] | None:
