@@ -24,7 +24,7 @@ from ..metric_models.sam_segmenter import ATTENTION_CHOICES
 from ..metric_models.yolo_detector import RULES
 from .eval_inputs import EvalInputs, VideoInput, check_inputs
 
-METRICS_LIST = "subject_drift, clip_i, fidelity, subject_consistency, motion, orbit"
+METRICS_LIST = "subject_drift, clip_i, fidelity, subject_consistency, motion, orbit, colour"
 
 
 def horizontal_fov(text: str) -> float | None:
@@ -44,7 +44,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``eval`` on the CLI's sub-parsers; sets ``run``."""
     parser = subparsers.add_parser(
         "eval",
-        help="evaluate orbit videos (subject drift, CLIP-I, fidelity, consistency, motion, orbit)",
+        help="evaluate orbit videos (subject drift, CLIP-I, fidelity, consistency, motion, orbit, colour drift)",
         description="Run the metric suite on videos and write a JSON report (one object per video; a list for "
         "several). Exit status: 0 when everything asked for was computed, 1 when a video or a requested metric "
         "failed (the reports are still written), 2 for a bad argument.",
