@@ -99,7 +99,13 @@ def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     )
     h_bar = np.where(chroma_product == 0, h_sum, h_bar)
     rad = np.radians
-    t = 1.0 - 0.17 * np.cos(rad(h_bar - 30.0)) + 0.24 * np.cos(rad(2.0 * h_bar)) + 0.32 * np.cos(rad(3.0 * h_bar + 6.0)) - 0.20 * np.cos(rad(4.0 * h_bar - 63.0))
+    t = (
+        1.0
+        - 0.17 * np.cos(rad(h_bar - 30.0))
+        + 0.24 * np.cos(rad(2.0 * h_bar))
+        + 0.32 * np.cos(rad(3.0 * h_bar + 6.0))
+        - 0.20 * np.cos(rad(4.0 * h_bar - 63.0))
+    )
     d_theta = 30.0 * np.exp(-(((h_bar - 275.0) / 25.0) ** 2))
     c_bar7p = c_bar**7
     r_t = -np.sin(rad(2.0 * d_theta)) * 2.0 * np.sqrt(c_bar7p / (c_bar7p + _POW25_7))
