@@ -155,9 +155,9 @@ def compute_colour(
     if indices.shape != (len(frames),):
         raise ValueError(f"colour: {len(indices)} indices for {len(frames)} frames; give one video index per frame")
     height, width = frames.shape[1:3]
-    first_lab = srgb_to_lab(frames[0])
-    pairs, last_lab = [], first_lab
-    for frame in frames:
+    first_lab = last_lab = srgb_to_lab(frames[0])
+    pairs = [_pair(first_lab, first_lab)]
+    for frame in frames[1:]:
         last_lab = srgb_to_lab(frame)
         pairs.append(_pair(first_lab, last_lab))
     colour = [p["delta_e_colour"] for p in pairs]
