@@ -163,19 +163,20 @@ class CircleRotateInference:
             work = graph.drop_last_image(work)
         work, values = _prompt_fields(work, prompt, subject, direction, fields)
         field_map = FieldMap(work)
-        for name, image in (("first_image", first), ("last_image", last)):
-            if image is None:
+        for name, given in (("first_image", first_frame), ("last_image", last_frame)):
+            if given is None:
                 continue
             if not field_map.resolve(name):
                 raise ValueError(f"{name.replace('image', 'frame')}: the workflow has no input for it (no LoadImage "
                                  "linked into start_image/end_image)")
-            values[name] = self._put_image(image)
+            values[name] = self._put_image(given)
         values.update(seed=seed, negative_prompt=negative_prompt)
         work = settings.apply(work, {}, values)
         self.runner.check_models(graph.model_refs(work))
         counter = StepProgress(progress, {node_id: node["class_type"] for node_id, node in work.items()})
         frames = self.runner.run(work, graph.frame_source(self.workflow), counter)
-        used_seed = FieldMap(work).current("seed") if FieldMap(work).resolve("seed") else None
+        filled = FieldMap(work)
+        used_seed = filled.current("seed") if filled.resolve("seed") else None
         result = GenerationResult(frames=frames, fps=self.fps, seed=used_seed, prompt=work)
         if output is not None:
             result.video_path = write_video(frames, self.fps, output)
@@ -183,9 +184,12 @@ class CircleRotateInference:
             result.report = _evaluate(result, first, last, metric_models, suite_options)
         return result
 
-    def _put_image(self, image: np.ndarray) -> str:
+    def _put_image(self, image: ImageInput) -> str:
+        """The LoadImage name of an image file (the file itself, as the UI would upload it) or array (as PNG)."""
         from PIL import Image
 
+        if not isinstance(image, np.ndarray):
+            return self.runner.put_image(Path(image))
         with tempfile.TemporaryDirectory(prefix="circle_rotate_") as folder:
             path = Path(folder) / "frame.png"
             Image.fromarray(image).save(path)
@@ -220,8 +224,8 @@ def _prompt_fields(work: dict[str, Any], prompt: str | None, subject: str | None
                    fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The workflow (its orbit prompt node replaced when a text prompt must go in) and the field values."""
     values = dict(fields)
-    if prompt is not None and subject is not None:
-        raise ValueError("give either prompt= or subject= (with direction=), not both")
+    if prompt is not None and (subject is not None or direction is not None):
+        raise ValueError("give either prompt= or subject= with direction=, not both (a prompt text says its direction)")
     if subject is not None or direction is not None:
         if FieldMap(work).resolve("subject"):  # the workflow builds the orbit prompt itself
             values.update({name: value for name, value in (("subject", subject), ("direction", direction)) if value})

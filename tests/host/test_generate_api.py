@@ -80,6 +80,15 @@ def test_server_mode_gives_the_in_process_frames(model, tiny_workflow, comfy_ser
     assert steps and steps[-1] == (4, 4)
 
 
+@pytest.mark.server
+def test_server_mode_checks_models_against_the_servers_choices(tiny_workflow, comfy_server, frames_dir) -> None:
+    model = CircleRotateInference(workflow=tiny_workflow, server=comfy_server.url, vae="wan_2.1_vae.safetensors")
+    with pytest.raises(MissingModelError, match=r"vae model file 'wan_2.1_vae.safetensors' .* was not found in the "
+                       r"server's model folder 'vae'.*circle-rotate models download --what generation.*Files there: "
+                       r".*wan_2.1_vae_tiny.safetensors"):
+        model.generate(frames_dir / "first.png")
+
+
 def test_second_call_loads_no_model(model, tiny_workflow, frames_dir, monkeypatch) -> None:
     import comfy.utils
 
@@ -102,7 +111,8 @@ def test_second_call_loads_no_model(model, tiny_workflow, frames_dir, monkeypatc
 
 def test_settings_reach_the_workflow(tiny_workflow, frames_dir) -> None:
     result = CircleRotateInference(workflow=tiny_workflow, width=80, height=48, length=5, steps=2, handover=1,
-                                   cfg=1.0, fps=8).generate(frames_dir / "first.png", prompt="a red car orbit")
+                                   cfg=1.0, fps=8).generate(np.asarray(Image.open(frames_dir / "first.png")),
+                                                            prompt="a red car orbit")
     assert result.frames.shape == (5, 48, 80, 3)
     assert result.fps == 8.0
     nodes = result.prompt.values()

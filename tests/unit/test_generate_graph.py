@@ -77,3 +77,17 @@ def test_model_refs_list_every_file_with_its_folder(paper) -> None:
     }
     no_extra = _read("circle_rotate_wan22_i2v_first_last.json")
     assert not [r for r in graph.model_refs(no_extra) if r.input.startswith("extra_")], "'None' LoRAs are no files"
+
+
+def test_prompt_fields_write_the_orbit_node_or_build_the_text(paper) -> None:
+    from circle_rotate.generation.inference import _prompt_fields
+
+    work, values = _prompt_fields(paper, None, "a car", "left", {"language": "en"})
+    assert work == paper and values == {"subject": "a car", "direction": "left", "language": "en"}
+    text_workflow = {**paper, "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["4", 0]}}}
+    work, values = _prompt_fields(text_workflow, None, "a car", "right", {"language": "en", "cfg": 2})
+    assert values == {"prompt": "A car, static side view, camera smoothly orbits right, medium shot", "cfg": 2}
+    with pytest.raises(ValueError, match="either prompt= or subject="):
+        _prompt_fields(paper, "text", None, "left", {})
+    with pytest.raises(ValueError, match="direction= needs subject="):
+        _prompt_fields(text_workflow, None, None, "left", {})
