@@ -152,7 +152,7 @@ class _Run:
         self.errors: dict[str, str] = {}
         self.skipped: dict[str, str] = {name: "not asked for (metrics option)" for name in METRIC_FAMILIES if name not in options.metrics}
         self.results: dict[str, dict | None] = {name: None for name in METRIC_FAMILIES}
-        self.masks: np.ndarray | None = None  # subject masks of the sampled frames, once subject_drift has them
+        self.masks: np.ndarray | None = None  # subject masks of the sampled frames: given, or segmented by subject_drift
 
     def model(self, name: str, metric: str) -> Any | None:
         """``models.<name>``, or None with the reason recorded under ``metric`` (in ``skipped`` when turned off)."""
@@ -392,7 +392,8 @@ def _evaluate(
     clip = load(plan.all)
     if plan.motion is not None:
         plan.motion.finish()  # its flows must be in the cache before drift asks for them
-    selected = _select_masks(masks, clip) if masks is not None and run.wants("subject_drift") else None
+    selected = _select_masks(masks, clip) if masks is not None and (run.wants("subject_drift") or run.wants("orbit")) else None
+    run.masks = selected  # the orbit's look-at stability; subject_drift replaces it with the masks it segments
     steps: dict[str, Callable[[], dict | None]] = {
         "subject_drift": lambda: _drift(run, clip, plan, selected),
         "clip_i": lambda: _clip_i(run, clip, conditioning),
@@ -424,7 +425,8 @@ def evaluate_file(
         path: the video (see ``video.load_clip``).
         models: the model bundle (see the module docstring), or None (model-based metrics then report errors).
         options: what to compute.
-        masks: (T, H, W) bool subject masks for ALL T frames (then no detector/segmenter is needed), or None.
+        masks: (T, H, W) bool subject masks for ALL T frames (then no detector/segmenter is needed; they also give
+            the orbit's look-at stability), or None.
         conditioning: the conditioning images, or None.
         progress: called with each stage's name as it starts (see the module docstring), or None.
 

@@ -101,6 +101,7 @@ def evaluate(
     last_image: torch.Tensor | None = None,
     use_lpips: bool = True,
     label: str = "",
+    horizontal_fov: float = 0.0,
 ) -> dict:
     """Run the core suite on an IMAGE batch for the given metric families.
 
@@ -114,6 +115,8 @@ def evaluate(
         first_image, last_image: conditioning images (IMAGE; the first of each batch is used), or None.
         use_lpips: compute LPIPS in the fidelity family.
         label: the report's ``video`` field (default: "IMAGE input").
+        horizontal_fov: the camera's horizontal field of view for the orbit metric in degrees, 0 = auto (estimated
+            from the video).
 
     Returns:
         The report dict (see ``circle_rotate/report.py``).
@@ -122,7 +125,8 @@ def evaluate(
     starts with ComfyUI's interrupt check (``progress.StageProgress``).
 
     Raises:
-        ValueError: bad frames, masks or fps, or NaN/inf in an IMAGE or MASK input (the message names the input).
+        ValueError: bad frames, masks, fps or horizontal_fov, or NaN/inf in an IMAGE or MASK input (the message
+            names the input).
         comfy.model_management.InterruptProcessingException: the user interrupted the run.
     """
     if fps <= 0:
@@ -130,7 +134,11 @@ def evaluate(
     frames = frames_to_uint8(images)
     video.require_frames(len(frames), "images")  # the core's check and message: the CLI refuses the same way
     conditioning = suite.Conditioning(_first_image(first_image, "first_image"), _first_image(last_image, "last_image"))
-    options = suite.SuiteOptions(metrics=families, num_frames=num_frames, use_lpips=use_lpips)
+    if horizontal_fov != 0 and not 1.0 <= horizontal_fov <= 170.0:
+        raise ValueError(f"horizontal_fov={horizontal_fov:g}: give 0 (auto: estimated from the video) or degrees in [1, 170]")
+    options = suite.SuiteOptions(
+        metrics=families, num_frames=num_frames, use_lpips=use_lpips, horizontal_fov=horizontal_fov or None
+    )
     progress = StageProgress(1 + len(families))  # the decode, then each family
     report = suite.evaluate_frames(
         frames,
@@ -182,6 +190,14 @@ def _lpips_input() -> io.Input:
     return io.Boolean.Input("use_lpips", default=True, tooltip="Compute LPIPS (AlexNet) besides PSNR and SSIM.")
 
 
+def _fov_input() -> io.Input:
+    return io.Float.Input(
+        "horizontal_fov", default=0.0, min=0.0, max=170.0, step=0.5, optional=True,
+        tooltip="Horizontal field of view of the camera for the orbit metric, degrees. 0 = auto: estimated from the "
+        "video (self-calibration), 60 assumed with a note when the camera motion does not fix it.",
+    )
+
+
 def _label_input() -> io.Input:
     return io.String.Input("label", default="", tooltip="Name of this clip in the report (e.g. 'with LoRA'); empty = 'IMAGE input'.")
 
@@ -197,6 +213,7 @@ class Family:
     masks: bool = False
     conditioning: bool = False
     lpips: bool = False
+    fov: bool = False
 
 
 FAMILIES = (
@@ -231,8 +248,10 @@ FAMILIES = (
     ),
     Family(
         "orbit", "CircleRotateOrbit", "Orbit Camera (Circle Rotate)",
-        "Orbit direction (left/right/none) from parallax, the parallax index, the swept yaw angle (under a 60 degree "
-        "horizontal field of view), angular-speed variation and backtracks. Needs no model.",
+        "Orbit direction (left/right/none) from the camera geometry and the parallax, with a confidence; the swept "
+        "yaw angle; the field of view (given, or estimated from the video); look-at stability when masks are given; "
+        "angular-speed variation and backtracks. Needs no model.",
+        masks=True, fov=True,
     ),
     Family(
         "colour", "CircleRotateColourDrift", "Colour Drift (Circle Rotate)",
@@ -258,6 +277,8 @@ def _family_node(spec: Family) -> type[io.ComfyNode]:
             if spec.lpips:
                 inputs.append(_lpips_input())
             inputs.append(_label_input())
+            if spec.fov:
+                inputs.append(_fov_input())
             return io.Schema(
                 node_id=spec.node_id,
                 display_name=spec.display_name,
@@ -288,7 +309,7 @@ class Evaluate(io.ComfyNode):
             description="Runs the whole metric suite (subject drift, CLIP-I, fidelity, subject consistency, motion, "
             "orbit, colour drift) over the frames in one pass. Metrics whose models are missing are reported under 'errors'; the "
             "others still run. Connect the output to the report node.",
-            inputs=[*_common_inputs(), _masks_input(), *_conditioning_inputs(), _lpips_input(), _label_input()],
+            inputs=[*_common_inputs(), _masks_input(), *_conditioning_inputs(), _lpips_input(), _label_input(), _fov_input()],
             outputs=[Metrics.Output("metrics", tooltip="The full report (and errors); connect to the report or A/B node.")],
         )
 
