@@ -1,6 +1,6 @@
 """Orbit camera: direction, swept yaw, field of view, look-at stability, angular-speed regularity, from frames alone.
 
-No learned model. Frames are tracked once (``orbit_tracks``: grayscale, at most ``ANALYSIS_WIDTH`` px wide,
+No learned model. Frames are tracked once (``orbit_tracks``: grayscale, at most ``ANALYSIS_WIDTH`` (480) px wide,
 repeats skipped, chained Lucas-Kanade tracks with a forward-backward check); the rest reads those tracks.
 
 Camera model: pinhole, principal point at the image centre, square pixels, no roll, focal length
@@ -84,7 +84,7 @@ import numpy as np
 from .orbit_fov import ASSUMED_FOV_DEG, FovEstimate, estimate_fov
 from .orbit_geometry import PairPose, focal_from_fov, intrinsics, moved_deg, pair_pose
 from .orbit_lookat import look_at_track
-from .orbit_tracks import ANALYSIS_WIDTH, FB_MAX_PX, REPEAT_MAX_DIFF, common, distinct, gray_frames, track_sequence
+from .orbit_tracks import FB_MAX_PX, REPEAT_MAX_DIFF, common, distinct, gray_frames, track_sequence
 
 FAR_BAND = 1 / 3  # top fraction of the rows read as "far"
 NEAR_BAND = 1 / 3  # bottom fraction of the rows read as "near"

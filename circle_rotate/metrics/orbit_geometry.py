@@ -46,13 +46,11 @@ class PairPose:
         yaw_deg: the camera's yaw (see the module docstring).
         call: ``left``, ``right`` or ``none`` (the orbit test; ``none`` for a rotation-only pair).
         reason: why the call is ``none`` (``""`` for an orbit).
-        pivot_ratio: Z* / Z_med (None for a rotation-only pair or without triangulated depth).
     """
 
     yaw_deg: float
     call: str
     reason: str
-    pivot_ratio: float | None
 
 
 def intrinsics(width: int, height: int, focal: float) -> np.ndarray:
@@ -63,11 +61,6 @@ def intrinsics(width: int, height: int, focal: float) -> np.ndarray:
 def focal_from_fov(width: int, horizontal_fov_deg: float) -> float:
     """f = (W / 2) / tan(hfov / 2), pixels."""
     return (width / 2) / np.tan(np.radians(horizontal_fov_deg) / 2)
-
-
-def fov_from_focal(width: int, focal: float) -> float:
-    """hfov = 2 atan(W / (2 f)), degrees."""
-    return float(np.degrees(2 * np.arctan(width / (2 * focal))))
 
 
 def rays(points: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -113,21 +106,21 @@ def _orbit_call(rotation: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarra
     depth = points[2] / points[3]
     depth = depth[np.isfinite(depth) & (depth > 0)]
     if len(depth) < MIN_POINTS:
-        return PairPose(yaw, "none", "too few points in front of both cameras", None)
+        return PairPose(yaw, "none", "too few points in front of both cameras")
     median_depth = float(np.median(depth))
     pivot = centre[2] - centre[0] * axis[2] / axis[0] if abs(axis[0]) > 1e-9 else np.inf
     ratio = float(pivot / median_depth)
     if abs(yaw) < ORBIT_MIN_YAW_DEG:
-        return PairPose(yaw, "none", "the camera does not turn (slide or dolly)", ratio)
+        return PairPose(yaw, "none", "the camera does not turn (slide or dolly)")
     if abs(centre[0]) < SIDEWAYS_MIN * abs(centre[2]):
-        return PairPose(yaw, "none", "the camera moves forward or back more than sideways (dolly)", ratio)
+        return PairPose(yaw, "none", "the camera moves forward or back more than sideways (dolly)")
     if ratio < 0:
-        return PairPose(yaw, "none", "the camera turns the way it moves (pivot behind the camera)", ratio)
+        return PairPose(yaw, "none", "the camera turns the way it moves (pivot behind the camera)")
     if ratio < PIVOT_RANGE[0]:
-        return PairPose(yaw, "none", "the pivot is at the camera (a pan with a little translation)", ratio)
+        return PairPose(yaw, "none", "the pivot is at the camera (a pan with a little translation)")
     if ratio > PIVOT_RANGE[1]:
-        return PairPose(yaw, "none", "the pivot lies far beyond the scene (a slide with a little turn)", ratio)
-    return PairPose(yaw, "left" if yaw > 0 else "right", "", ratio)
+        return PairPose(yaw, "none", "the pivot lies far beyond the scene (a slide with a little turn)")
+    return PairPose(yaw, "left" if yaw > 0 else "right", "")
 
 
 def pair_pose(a: np.ndarray, b: np.ndarray, k: np.ndarray) -> PairPose | None:
@@ -140,7 +133,7 @@ def pair_pose(a: np.ndarray, b: np.ndarray, k: np.ndarray) -> PairPose | None:
     if residual < ROTATION_ONLY_MAX_PX:
         moved = moved_deg(a, b, k[0, 0])
         reason = "the camera turns in place (pan)" if moved >= ORBIT_MIN_YAW_DEG else "the camera does not move"
-        return PairPose(yaw_deg(rotation), "none", reason, None)
+        return PairPose(yaw_deg(rotation), "none", reason)
     for method in (cv2.USAC_ACCURATE, cv2.LMEDS):
         essential, inliers = cv2.findEssentialMat(a, b, k, method=method, prob=0.999, threshold=ESSENTIAL_MAX_PX)
         if essential is None or essential.shape[0] < 3:
