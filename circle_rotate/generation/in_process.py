@@ -42,7 +42,11 @@ def run_coroutine(coroutine: Coroutine) -> Any:
     """Run ``coroutine`` to completion; in a thread of its own when this thread already runs an event loop."""
     try:
         asyncio.get_running_loop()
-    except RuntimeError:
+    except RuntimeError:  # none: run here (outside this handler, so errors do not chain onto it)
+        loop_running = False
+    else:
+        loop_running = True
+    if not loop_running:
         return asyncio.run(coroutine)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()

@@ -146,3 +146,15 @@ def test_wrong_size_or_length_gives_the_conditioning_node_message(tiny_workflow,
     model = CircleRotateInference(workflow=tiny_workflow, **setting)
     with pytest.raises(ExecutionFailed, match=rf"CircleRotateFirstLastFrame\) raised .*{message}"):
         model.generate(frames_dir / "first.png")
+
+
+def test_out_of_memory_suggests_fp8_files_and_a_smaller_size(model, comfy_host, frames_dir, monkeypatch) -> None:
+    import torch
+
+    def out_of_memory(self, vae, samples):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(comfy_host.node("VAEDecode"), "decode", out_of_memory)
+    with pytest.raises(ExecutionFailed, match=r"(?s)node 11 \(VAEDecode\) raised torch.OutOfMemoryError: CUDA out of "
+                       r"memory.*\nout of memory: use the fp8 model files .* and a smaller size or length"):
+        model.generate(frames_dir / "first.png", seed=99)

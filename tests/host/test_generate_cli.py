@@ -83,3 +83,13 @@ def test_missing_model_exits_2_with_the_download_command(inputs, tmp_path, capsy
     err = capsys.readouterr().err
     assert "vae model file 'wan_2.1_vae.safetensors'" in err
     assert "circle-rotate models download --what generation" in err
+
+
+@pytest.mark.server
+def test_cli_on_a_server_writes_the_same_video(inputs, comfy_server, tmp_path, capsys) -> None:
+    local, remote = tmp_path / "local.mp4", tmp_path / "remote.mp4"
+    assert main(_argv(inputs, "--output", str(local))) == 0
+    capsys.readouterr()
+    assert main(_argv(inputs, "--output", str(remote), "--server", comfy_server.url)) == 0
+    assert "4/4" in capsys.readouterr().err, "the websocket's progress messages drive the bar"
+    assert np.array_equal(decode_video(remote)[0], decode_video(local)[0])
