@@ -66,7 +66,7 @@ SETTING_INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
     "height": tuple((kind, "height") for kind in _CONDITIONING),
     "length": tuple((kind, "length") for kind in _CONDITIONING),
     "fps": (("CreateVideo", "fps"),),
-    "handover_mode": ((_SAMPLER, "handover"),),
+    "handover": ((_SAMPLER, "handover"),),
     "handover_step": ((_SAMPLER, "handover_step"),),
     "boundary": ((_SAMPLER, "boundary"),),
 }
@@ -85,10 +85,10 @@ def handover_fields(handover: int | float) -> dict[str, Any]:
     if isinstance(handover, int):
         if handover < 0:
             raise ValueError(f"handover {handover} is negative: give the step where the low-noise expert starts (e.g. 2 of 4)")
-        return {"handover_mode": "step", "handover_step": handover}
+        return {"handover": "step", "handover_step": handover}
     if not 0.0 < handover < 1.0:
         raise ValueError(f"handover {handover} is not a sigma boundary in (0, 1): use e.g. 0.9, or an int step")
-    return {"handover_mode": "sigma_boundary", "boundary": float(handover)}
+    return {"handover": "sigma_boundary", "boundary": float(handover)}
 
 
 def setting_targets(workflow: dict[str, Any], name: str) -> list[Target]:

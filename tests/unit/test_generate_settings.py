@@ -44,8 +44,8 @@ def test_settings_write_every_input_they_name(paper) -> None:
 
 
 def test_handover_is_a_step_or_a_sigma_boundary(paper) -> None:
-    assert settings.handover_fields(3) == {"handover_mode": "step", "handover_step": 3}
-    assert settings.handover_fields(0.875) == {"handover_mode": "sigma_boundary", "boundary": 0.875}
+    assert settings.handover_fields(3) == {"handover": "step", "handover_step": 3}
+    assert settings.handover_fields(0.875) == {"handover": "sigma_boundary", "boundary": 0.875}
     filled = settings.apply(paper, settings.handover_fields(0.9), {})
     assert (filled["10"]["inputs"]["handover"], filled["10"]["inputs"]["boundary"]) == ("sigma_boundary", 0.9)
     for bad in (-1, 1.5, "2", True):
