@@ -47,8 +47,10 @@ def _family(metric: str) -> str:
 def merge_reports(reports: Sequence[Mapping[str, Any]], names: Sequence[str] | None = None) -> dict:
     """One report from several results of the same video (e.g. one per family node).
 
-    ``names`` are the inputs the reports came in on, for error messages (default metrics, metrics_2, ...). Each family is taken from the first report that has it; errors are kept for the families whose result came
-    from the same report, or that no report has. The ``upstream`` view is rebuilt from the merged families.
+    ``names`` are the inputs the reports came in on, for error messages (default metrics, metrics_2, ...). Each family is taken from the first report that has it; errors and skipped metrics are kept for the families whose
+    result came from the same report, or that no report has. The ``upstream`` view is rebuilt from the merged
+    families; ``notes`` are the union of the reports' notes in order, ``masks_source`` and ``decode_warning`` the
+    first given.
 
     Raises:
         ValueError: the reports come from videos of different size or length.
@@ -77,6 +79,15 @@ def merge_reports(reports: Sequence[Mapping[str, Any]], names: Sequence[str] | N
             if source.get(_family(metric), position) == position and metric not in errors:
                 errors[metric] = message
     merged["errors"] = errors
+    skipped: dict[str, str] = {}
+    for position, candidate in enumerate(reports):
+        for metric, reason in (candidate.get("skipped") or {}).items():
+            if source.get(_family(metric), position) == position and metric not in skipped:
+                skipped[metric] = reason
+    merged["skipped"] = skipped
+    merged["masks_source"] = next((r["masks_source"] for r in reports if r.get("masks_source")), None)
+    merged["decode_warning"] = next((r["decode_warning"] for r in reports if r.get("decode_warning")), None)
+    merged["notes"] = list(dict.fromkeys(note for candidate in reports for note in candidate.get("notes") or []))
     return merged
 
 

@@ -84,7 +84,7 @@ import numpy as np
 from .orbit_fov import ASSUMED_FOV_DEG, FovEstimate, estimate_fov
 from .orbit_geometry import PairPose, focal_from_fov, intrinsics, moved_deg, pair_pose
 from .orbit_lookat import look_at_track
-from .orbit_tracks import FB_MAX_PX, REPEAT_MAX_DIFF, common, distinct, gray_frames, track_sequence
+from .orbit_tracks import FB_MAX_PX, REPEAT_TOLERANCE, common, distinct, gray_frames, track_sequence
 
 FAR_BAND = 1 / 3  # top fraction of the rows read as "far"
 NEAR_BAND = 1 / 3  # bottom fraction of the rows read as "near"
@@ -302,7 +302,7 @@ def compute_orbit(
     indices = _check_inputs(frames, indices, fps, horizontal_fov_deg, masks)
     grays, scale = gray_frames(frames)
     height, width = grays[0].shape
-    kept = distinct(grays)
+    kept = distinct(frames)
     table, lost = track_sequence([grays[p] for p in kept]) if len(kept) > 1 else (None, np.zeros(0))
     fov = _fov(table, (height, width), horizontal_fov_deg)
     k = intrinsics(width, height, focal_from_fov(width, fov.horizontal_fov_deg))
@@ -372,7 +372,7 @@ def compute_orbit(
             "backtrack_fraction_of_median_speed": BACKTRACK_FRACTION,
             "min_tracks_per_band": MIN_TRACKS,
             "forward_backward_max_px": FB_MAX_PX,
-            "repeat_max_mean_abs_diff": REPEAT_MAX_DIFF,
+            "repeat_max_run_diff": REPEAT_TOLERANCE,
             "analysis_width_px": width,
         },
         "notes": notes,
@@ -411,7 +411,7 @@ def _notes(
 ) -> list[str]:
     """Failure-mode notes (see the module docstring). ``totals``: near, far and subject displacement (pixels)."""
     if n_kept == 1:
-        return [f"all {n_frames} frames repeat the first (mean |difference| < {REPEAT_MAX_DIFF} grey levels): nothing moves"]
+        return [f"all {n_frames} frames repeat the first (no 16-pixel run changes by more than {REPEAT_TOLERANCE} grey levels): nothing moves"]
     notes = []
     if n_kept < n_frames:
         notes.append(

@@ -1,8 +1,9 @@
 """Feature tracks for the orbit metric: grayscale analysis frames, repeat detection, chained Lucas-Kanade tracks.
 
 Preprocessing: grayscale (``cv2.COLOR_RGB2GRAY``), resized (area) to at most ``ANALYSIS_WIDTH`` pixels wide. A
-frame whose mean absolute difference to the previous kept frame is below ``REPEAT_MAX_DIFF`` grey levels is a
-repeat (GIFs that show every frame twice) and is skipped.
+frame that repeats the previous kept frame (GIFs that show every frame twice) is skipped; the test is the suite's
+own (``circle_rotate/repeats.py``: the largest mean |difference| along a 16-pixel row or column run, at full
+resolution, at most ``REPEAT_TOLERANCE`` grey levels), so a small subject moving on a static frame is not a repeat.
 
 Tracks: Shi-Tomasi corners detected in ``DETECTION_STRIPS`` horizontal strips (every height of the image gets
 features, not only the most textured one), followed from kept frame to kept frame with pyramidal Lucas-Kanade
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..repeats import REPEAT_TOLERANCE, frame_change, luma
+
 ANALYSIS_WIDTH = 480  # px: frames wider than this are resized (area) before tracking
 DETECTION_STRIPS = 6  # horizontal strips, each with its own corner budget
 CORNERS_PER_STRIP = 75
-REPEAT_MAX_DIFF = 0.5  # grey levels: mean |difference| below this makes a frame a repeat
 FB_MAX_PX = 1.0  # forward-backward tracking error above this drops a track (analysis px)
 _LK = {"winSize": (21, 21), "maxLevel": 3}
 
@@ -37,12 +39,12 @@ def gray_frames(frames: np.ndarray) -> tuple[list[np.ndarray], float]:
     return grays, size[0] / width
 
 
-def distinct(grays: list[np.ndarray]) -> list[int]:
-    """Positions of the frames that are not repeats of the previous kept frame."""
+def distinct(frames: np.ndarray) -> list[int]:
+    """Positions of the frames (uint8 RGB (N, H, W, 3)) that are not repeats of the previous kept frame."""
+    lumas = [luma(frame) for frame in frames]
     kept = [0]
-    for position in range(1, len(grays)):
-        diff = np.abs(grays[position].astype(np.int16) - grays[kept[-1]].astype(np.int16)).mean()
-        if diff >= REPEAT_MAX_DIFF:
+    for position in range(1, len(lumas)):
+        if frame_change(lumas[kept[-1]], lumas[position]) > REPEAT_TOLERANCE:
             kept.append(position)
     return kept
 

@@ -83,6 +83,11 @@ def test_report_merges_family_nodes_saves_files_and_sends_plots(comfy_host, clip
     assert merged["upstream"]["subject_drift"]["drift"] == drift["subject_drift"]["drift_std_px"]
     assert merged["upstream"]["fidelity"] is not None
     assert "fidelity.lpips" in merged["errors"] and "subject_drift" not in merged["errors"]
+    # what each family node left out is skipped only where no other report computed it; the masks' origin survives
+    assert "fidelity" in drift["skipped"] and "fidelity" not in merged["skipped"]
+    assert "subject_drift" not in merged["skipped"] and "clip_i" in merged["skipped"]
+    assert merged["masks_source"] == drift["masks_source"] is not None
+    assert set(drift["notes"]) <= set(merged["notes"])
     payload = _ui(output, "circle_rotate_report")
     assert payload["title"] == "merged"
     assert {row["family"] for row in payload["table"]} == {"subject_drift", "fidelity"}

@@ -137,11 +137,22 @@ def test_repeated_frames_are_skipped_and_the_call_holds() -> None:
 
 
 def test_textureless_frames_report_missing_features() -> None:
+    # flat frames whose brightness changes (so they are not repeats) with sensor noise: nothing to track
     rng = np.random.default_rng(0)
-    flat = np.clip(128 + rng.normal(0, 0.8, (6, 96, 160, 1)), 0, 255).astype(np.uint8).repeat(3, axis=3)
+    levels = (60 + 30 * np.arange(6)).reshape(6, 1, 1, 1)
+    flat = np.clip(levels + rng.normal(0, 0.8, (6, 96, 160, 1)), 0, 255).astype(np.uint8).repeat(3, axis=3)
     result = _orbit(flat)
+    assert result["repeated_sampled_frames"] == 0
     assert result["direction"] == "none" and result["valid_step_fraction"] < 1.0
     assert any("fewer than" in note for note in result["notes"])
+
+
+def test_noise_on_a_still_frame_reads_as_nothing_moving() -> None:
+    rng = np.random.default_rng(0)
+    still = np.clip(128 + rng.normal(0, 0.8, (6, 96, 160, 1)), 0, 255).astype(np.uint8).repeat(3, axis=3)
+    result = _orbit(still)
+    assert result["direction"] == "none" and result["valid_step_fraction"] is None
+    assert result["notes"][0].startswith("all 6 frames repeat the first")
 
 
 def test_result_is_json_ready_and_sized_per_frame_and_step() -> None:
