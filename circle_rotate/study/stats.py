@@ -61,6 +61,7 @@ _FIRST_LAST = " (first vs last generated frame, the original's fidelity conventi
 _VS_CONDITIONING = " (generated frame vs the conditioning image it should reproduce)"
 _SC = "a higher subject consistency means the subject looks the same from frame to frame (VBench)"
 _SENTINEL = "; the original's -1 (not computed) is read as no value"
+_COLOUR_VS_CONDITIONING = "the generated frame keeps the conditioning image's colours (CIEDE2000 of the average colours)"
 
 METRIC_DIRECTIONS: dict[str, MetricDirection] = {
     # subject drift (metrics/drift.py): mask centroids and flow inside the subject
@@ -105,6 +106,13 @@ METRIC_DIRECTIONS: dict[str, MetricDirection] = {
     ),
     "orbit.angular_speed_cv": MetricDirection(True, "a lower coefficient of variation means a steadier orbit speed"),
     "orbit.backtracks": MetricDirection(True, "fewer reversals of the orbit direction: a smooth orbit goes one way"),
+    "orbit.look_at_stability_deg": MetricDirection(
+        True, "the camera's aim strays less from the subject during the orbit: a true orbit keeps the subject on its axis", "deg"
+    ),
+    "colour.mean_delta_e_colour": MetricDirection(True, "the frames' average colour shifts less from the first frame (CIEDE2000)", "ΔE00"),
+    "colour.max_delta_e_colour": MetricDirection(True, "the largest average-colour shift from the first frame is smaller", "ΔE00"),
+    "colour.first_vs_conditioning.delta_e_colour": MetricDirection(True, _COLOUR_VS_CONDITIONING, "ΔE00"),
+    "colour.last_vs_conditioning.delta_e_colour": MetricDirection(True, _COLOUR_VS_CONDITIONING, "ΔE00"),
     # the original's keys (report.upstream_view)
     "upstream.subject_drift.subject_flow": MetricDirection(True, "as subject_drift.subject_flow" + _SENTINEL, "px", missing=-1.0),
     "upstream.subject_drift.drift": MetricDirection(True, "as subject_drift.drift_std_px" + _SENTINEL, "px", missing=-1.0),
