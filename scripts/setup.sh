@@ -7,6 +7,8 @@
 #     GitHub is reachable; otherwise the host tests skip and say how to enable them);
 #   - the ComfyUI-GGUF pack at $COMFYUI_GGUF_PATH or <cache>/circle-rotate/ComfyUI-GGUF (cloned when missing and
 #     GitHub is reachable) for the test that feeds a GGUF-loaded expert to the LoRA node;
+#   - a musubi-tuner checkout at $MUSUBI_TUNER_PATH or <cache>/circle-rotate/musubi-tuner (cloned when missing and
+#     GitHub is reachable) for the test that its dataset-config loader accepts `circle-rotate dataset prepare`'s toml;
 #   - optionally the legacy 0.3.64 host at <cache>/circle-rotate/ComfyUI-0.3.64 with its own small venv
 #     layered over the main one (only its differing pins are installed there).
 # <cache> is $XDG_CACHE_HOME or ~/.cache.
@@ -26,6 +28,9 @@ comfyui_ref="${COMFYUI_REF:-v0.8.0}"
 gguf_pack="${COMFYUI_GGUF_PATH:-$cache/ComfyUI-GGUF}"
 gguf_pack_repo="${COMFYUI_GGUF_REPO:-https://github.com/city96/ComfyUI-GGUF.git}"
 gguf_pack_ref="${COMFYUI_GGUF_REF:-main}"
+musubi_tuner="${MUSUBI_TUNER_PATH:-$cache/musubi-tuner}"
+musubi_tuner_repo="${MUSUBI_TUNER_REPO:-https://github.com/kohya-ss/musubi-tuner.git}"
+musubi_tuner_ref="${MUSUBI_TUNER_REF:-main}"
 
 say() { printf '[setup] %s\n' "$*"; }
 
@@ -65,6 +70,8 @@ clone_missing "ComfyUI 0.8.0" "$host" main.py "$comfyui_repo" "$comfyui_ref" "${
     "Host tests"
 clone_missing "ComfyUI-GGUF" "$gguf_pack" nodes.py "$gguf_pack_repo" "$gguf_pack_ref" "${COMFYUI_GGUF_PATH:-}" \
     COMFYUI_GGUF_PATH "The GGUF LoRA host tests"
+clone_missing "musubi-tuner" "$musubi_tuner" src/musubi_tuner/dataset/config_utils.py "$musubi_tuner_repo" \
+    "$musubi_tuner_ref" "${MUSUBI_TUNER_PATH:-}" MUSUBI_TUNER_PATH "The test that musubi-tuner accepts our dataset.toml"
 
 if [[ -f "$host/requirements.txt" ]]; then
     say "installing ComfyUI host requirements from $host"

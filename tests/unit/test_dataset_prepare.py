@@ -2,7 +2,7 @@
 counts of the form 4k+1), prompts.txt and scripts it writes from a ``dataset score`` output.
 
 The loader test runs musubi-tuner's ``dataset/config_utils.py`` (and its ``VideoDataset`` frame extraction) in a
-subprocess from the checkout at ``MUSUBI_TUNER_PATH`` (else ``~/.cache/circle-rotate/musubi-tuner``); it is skipped
+subprocess from the checkout at ``MUSUBI_TUNER_PATH`` (else ``${XDG_CACHE_HOME:-~/.cache}/circle-rotate/musubi-tuner``); it is skipped
 when there is no checkout or the Python lacks its loader's dependencies (``pip install toml voluptuous``).
 """
 
@@ -21,6 +21,7 @@ import pytest
 from circle_rotate.cli import main
 from circle_rotate.dataset import frames as frame_rules
 from circle_rotate.prompts import orbit_prompt
+from fixtures.hosts import user_cache_dir
 from fixtures.synthetic_video import shifted_texture, write_video
 
 # (name, direction, frames, decision); "captioned" has its own caption beside it
@@ -53,8 +54,9 @@ def load_toml(path: Path) -> dict[str, Any]:
 
 
 def musubi_checkout() -> Path | None:
-    """The musubi-tuner checkout: ``MUSUBI_TUNER_PATH``, else ``~/.cache/circle-rotate/musubi-tuner``; None if absent."""
-    path = Path(os.environ.get("MUSUBI_TUNER_PATH") or Path.home() / ".cache" / "circle-rotate" / "musubi-tuner")
+    """The musubi-tuner checkout: ``MUSUBI_TUNER_PATH``, else ``${XDG_CACHE_HOME:-~/.cache}/circle-rotate/musubi-tuner``
+    (where scripts/setup.sh clones it); None if absent."""
+    path = Path(os.environ.get("MUSUBI_TUNER_PATH") or user_cache_dir() / "musubi-tuner")
     return path if (path / "src" / "musubi_tuner" / "dataset" / "config_utils.py").is_file() else None
 
 
