@@ -209,9 +209,12 @@ class DualLora(io.ComfyNode):
             description="Applies lora_high to the high-noise expert and lora_low to the low-noise expert with "
             "ComfyUI's own LoRA loader (clone, then patch; as LoraLoaderModelOnly). Optional extra LoRAs (e.g. the "
             "lightx2v 4-step pair) are applied first, as in the original Circle-Rotate workflow. Each LoRA is "
-            f"inspected first: key format, rank, alpha and how many of its modules the expert has. Fewer than "
-            f"{MIN_MATCHED_FRACTION:.0%} matched is an error; a LoRA whose name or metadata says it is for the other "
-            "expert gets a warning. Accepts any MODEL (this pack's loader, UNETLoader, GGUF loaders).",
+            f"inspected first: key format, rank, alpha, how many of its modules the expert has and whether their "
+            f"shapes fit. Fewer than {MIN_MATCHED_FRACTION:.0%} matched, a module of the wrong shape (a LoRA for "
+            "another Wan width) or an unreadable file is an error; Wan2.1 image cross-attention modules, which a "
+            "Wan2.2 expert lacks by design, are reported as not applicable and skipped as LoraLoaderModelOnly skips "
+            "them; a LoRA whose name or metadata says it is for the other expert gets a warning. Accepts any MODEL "
+            "(this pack's loader, UNETLoader, GGUF loaders).",
             inputs=[
                 io.Model.Input("model_high", tooltip="The high-noise expert (any MODEL loader)."),
                 io.Model.Input("model_low", tooltip="The low-noise expert (any MODEL loader)."),

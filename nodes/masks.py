@@ -78,8 +78,9 @@ class LoadSubjectMasks(io.ComfyNode):
             category=CATEGORY,
             description="Loads subject masks saved with numpy.savez (one (T, H, W) array, one mask per frame of "
             "the whole video, non-zero = subject), the file `circle-rotate eval --masks` reads, from ComfyUI's "
-            "input folder. Connect it to the masks input of the evaluate or subject-drift node: subject drift then "
-            "needs no detector or segmenter.",
+            "input folder (only files inside it: a path that leads outside, also through a link, is refused). "
+            "Connect it to the masks input of the evaluate or subject-drift node: subject drift then needs no "
+            "detector or segmenter.",
             inputs=[
                 io.Combo.Input(
                     "masks_file", options=npz_files(),
