@@ -73,22 +73,23 @@ def merge_reports(reports: Sequence[Mapping[str, Any]], names: Sequence[str] | N
                 merged[family], source[family] = candidate[family], position
                 break
     merged["upstream"] = core_report.upstream_view(merged)
-    errors: dict[str, str] = {}
-    for position, candidate in enumerate(reports):
-        for metric, message in (candidate.get("errors") or {}).items():
-            if source.get(_family(metric), position) == position and metric not in errors:
-                errors[metric] = message
-    merged["errors"] = errors
-    skipped: dict[str, str] = {}
-    for position, candidate in enumerate(reports):
-        for metric, reason in (candidate.get("skipped") or {}).items():
-            if source.get(_family(metric), position) == position and metric not in skipped:
-                skipped[metric] = reason
-    merged["skipped"] = skipped
+    merged["errors"] = _entries_of_merged_families(reports, "errors", source)
+    merged["skipped"] = _entries_of_merged_families(reports, "skipped", source)
     merged["masks_source"] = next((r["masks_source"] for r in reports if r.get("masks_source")), None)
     merged["decode_warning"] = next((r["decode_warning"] for r in reports if r.get("decode_warning")), None)
     merged["notes"] = list(dict.fromkeys(note for candidate in reports for note in candidate.get("notes") or []))
     return merged
+
+
+def _entries_of_merged_families(reports: Sequence[Mapping[str, Any]], key: str, source: Mapping[str, int]) -> dict[str, str]:
+    """The ``key`` entries (metric -> message) of every report, kept only where the metric's family result came from
+    that report (``source``: family -> report position) or from none; the first report naming a metric wins."""
+    entries: dict[str, str] = {}
+    for position, candidate in enumerate(reports):
+        for metric, message in (candidate.get(key) or {}).items():
+            if source.get(_family(metric), position) == position and metric not in entries:
+                entries[metric] = message
+    return entries
 
 
 def table_rows(report: Mapping[str, Any]) -> list[dict]:
