@@ -43,6 +43,8 @@ from typing import Protocol
 
 import numpy as np
 
+from .images import UNREADABLE
+
 from .repeats import REPEAT_TOLERANCE, RepeatDetector
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -187,7 +189,7 @@ def _iter_folder(path: Path) -> tuple[list[Path], Iterator[np.ndarray]]:
             try:
                 with Image.open(file) as image:
                     frame = np.asarray(image.convert("RGB"))
-            except (OSError, SyntaxError, ValueError) as error:  # PIL's errors for unreadable or cut images
+            except UNREADABLE as error:  # Pillow's (or ultralytics' Image.open's) errors for unreadable or cut images
                 raise ValueError(
                     f"image '{file}' (frame {index} of folder '{path}') cannot be read ({type(error).__name__}: {error}): "
                     "replace or remove the file"

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..images import read_image
 from ..masks import find_masks, load_masks
 
 SAMPLE_VIDEO = Path(__file__).resolve().parents[1] / "samples" / "demo4_ours.gif"
@@ -50,19 +51,6 @@ class EvalInputs:
     output: Path | None
     csv: Path | None
     models_dir: Path | None
-
-
-def read_image(path: Path, option: str) -> np.ndarray:
-    """uint8 RGB (H, W, 3) of an image file; ValueError naming ``option`` when it cannot be read."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not path.is_file():
-        raise ValueError(f"{option} '{path}' does not exist: give an image file (png, jpg, webp)")
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"{option} '{path}' is not a readable image ({error}): give a png, jpg or webp file") from error
 
 
 def check_output(path: Path | None, option: str) -> Path | None:

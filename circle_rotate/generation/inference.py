@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..client.workflow_fill import FieldMap, load_workflow
+from ..images import read_image
 from ..prompts import orbit_prompt
 from . import graph, settings
 from .progress import StepCallback, StepProgress
@@ -208,16 +209,7 @@ def _read_image(image: ImageInput, name: str) -> np.ndarray:
         if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
             raise ValueError(f"{name}: an array must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}")
         return image
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(image)
-    if not path.is_file():
-        raise ValueError(f"{name} '{path}' does not exist: give an image file (png, jpg, webp) or an array")
-    try:
-        with Image.open(path) as opened:
-            return np.asarray(opened.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"{name} '{path}' is not a readable image ({error})") from error
+    return read_image(image, name)
 
 
 def _prompt_fields(work: dict[str, Any], prompt: str | None, subject: str | None, direction: str | None,

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from .. import suite
+from ..images import read_image
 from ..masks import load_masks
 
 EXECUTORS = ("local", "ray")
@@ -118,16 +118,6 @@ class JobResult:
     seconds: float = 0.0
     worker_lost: bool = False
 
-
-def read_image(path: Path, what: str) -> np.ndarray:
-    """uint8 RGB (H, W, 3) of an image file. Raises ValueError naming ``what`` when it cannot be read."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(f"{what} '{path}' is not a readable image ({error})") from error
 
 
 class Worker:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import video as video_io
+from ..images import UNREADABLE
 from ..masks import find_masks, load_masks
 
 SIDES = ("base", "lora")
@@ -116,13 +117,13 @@ def _check_masks(path: Path, field_name: str) -> Path:
 
 
 def _check_image(path: Path, field_name: str) -> Path:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     _existing(path, field_name, "image")
     try:
         with Image.open(path) as image:
             image.verify()
-    except (UnidentifiedImageError, OSError) as error:
+    except UNREADABLE as error:
         raise _RowError(field_name, f"image '{path}' is not readable ({error}): give a png, jpg or webp file") from None
     return path
 
