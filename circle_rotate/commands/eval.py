@@ -11,6 +11,9 @@ weights included; the reports are still written); 2 for a bad argument (nothing 
 
 stderr: a progress bar over the videos (tqdm) with each video's current stage, a line per finished video, then a
 summary with each distinct error once, and "wrote <path>" for each file written.
+
+``--executor ray`` evaluates the videos on a Ray cluster instead of one after another in this process
+(``eval_many.py``; the same reports, in the same order).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from ..metric_models.sam_segmenter import ATTENTION_CHOICES
 from ..metric_models.yolo_detector import RULES
 from .eval_inputs import EvalInputs, VideoInput, check_inputs
+from .suite_options import add_executor_arguments
 
 METRICS_LIST = "subject_drift, clip_i, fidelity, subject_consistency, motion, orbit, colour"
 
@@ -89,6 +93,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--output", type=Path, metavar="OUT.json", help="write the JSON report here (default: print it)")
     parser.add_argument("--csv", type=Path, metavar="OUT.csv", help="also write a CSV with one row per video")
+    add_executor_arguments(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -196,16 +201,27 @@ def run(args: argparse.Namespace) -> int:
         )
         disabled = {name: f"turned off with --no-{name}" for name, off in (("lpips", args.no_lpips), ("raft", args.no_raft)) if off}
         models = load_models(inputs.models_dir, args.device, disabled, args.sam_attention, args.detector_rule)
+        if args.executor == "ray":
+            from ..study.executors import import_ray
+            from .suite_options import ray_options
+
+            import_ray()  # a missing Ray is a bad argument: nothing is evaluated yet
+            ray_options(args)  # checks --workers and --gpus-per-worker
     except ValueError as error:
         print(f"circle-rotate eval: {error}", file=sys.stderr)
         return 2
     conditioning = suite.Conditioning(first=inputs.first, last=inputs.last)
     reports = []
-    with tqdm(inputs.videos, desc="eval", unit="video", file=sys.stderr) as bar:
-        for item in bar:
-            reports.append(_evaluate_one(item, models, options, conditioning, bar))
-            errors = reports[-1]["errors"]
-            bar.write(f"{item.path}: {'failed' if 'video' in errors else f'{len(errors)} metric error(s)' if errors else 'done'}", file=sys.stderr)
+    if args.executor == "ray":
+        from .eval_many import evaluate_with_executor
+
+        reports = evaluate_with_executor(inputs, args, options)
+    else:
+        with tqdm(inputs.videos, desc="eval", unit="video", file=sys.stderr) as bar:
+            for item in bar:
+                reports.append(_evaluate_one(item, models, options, conditioning, bar))
+                errors = reports[-1]["errors"]
+                bar.write(f"{item.path}: {'failed' if 'video' in errors else f'{len(errors)} metric error(s)' if errors else 'done'}", file=sys.stderr)
     for line in _summary(reports):
         print(line, file=sys.stderr)
     written = _write(reports, inputs)

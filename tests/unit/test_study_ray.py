@@ -122,3 +122,17 @@ def test_a_killed_worker_is_restarted_and_only_its_video_is_retried(cluster, pai
     assert results == Counter({name: 1 for name in names})  # every video exactly once, none finished twice
     assert saved == Counter({name: 1 for name in names})  # the driver stored each report once
     assert all(v["base"] is not None and v["lora"] is not None for e in study["per_pair"] for v in [e["values"]["subject_drift.subject_flow"]])
+
+
+def test_eval_with_the_ray_executor_gives_the_local_reports_in_order(cluster, tmp_path):
+    import json
+
+    from circle_rotate.cli import main
+
+    videos = [str(DEMOS / "demo2_ours.gif"), str(DEMOS / "demo4_base.gif")]
+    common = ["eval", *videos, "--metrics", "subject_drift,orbit", "--num-frames", "8", "--device", "cpu"]
+    main([*common, "--output", str(tmp_path / "local.json")])
+    main([*common, "--output", str(tmp_path / "ray.json"), "--executor", "ray", "--workers", "2"])
+    local, remote = (json.loads((tmp_path / name).read_text()) for name in ("local.json", "ray.json"))
+    assert [r["video"] for r in remote] == videos
+    assert remote == local
