@@ -26,22 +26,9 @@ from typing import Any
 from ..metric_models.sam_segmenter import ATTENTION_CHOICES
 from ..metric_models.yolo_detector import RULES
 from .eval_inputs import EvalInputs, VideoInput, check_inputs
-from .suite_options import add_executor_arguments
+from .suite_options import add_executor_arguments, horizontal_fov
 
 METRICS_LIST = "subject_drift, clip_i, fidelity, subject_consistency, motion, orbit, colour"
-
-
-def horizontal_fov(text: str) -> float | None:
-    """``--horizontal-fov``: ``auto`` -> None (estimated from the video), else degrees in [1, 170]."""
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        degrees = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is neither auto nor a number of degrees (e.g. 60)") from None
-    if not 1.0 <= degrees <= 170.0:
-        raise argparse.ArgumentTypeError(f"{text} degrees is outside [1, 170]: give the lens's horizontal field of view, or auto")
-    return degrees
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -114,13 +101,9 @@ def load_models(
     Raises:
         ValueError: an unknown or unavailable ``--device``.
     """
-    from ..weights import MetricModels, default_models_dir
+    from ..study.executors import ModelSpec
 
-    models_dir = models_dir or default_models_dir()
-    return MetricModels(
-        search_dirs=[models_dir] if models_dir is not None else [], device=device, disabled=disabled,
-        options={"segmenter": {"fused_attention": ATTENTION_CHOICES[sam_attention]}, "detector": {"rule": detector_rule}},
-    )
+    return ModelSpec(models_dir, device, tuple((disabled or {}).items()), sam_attention, detector_rule).build()
 
 
 def _evaluate_one(item: VideoInput, models: Any, options: Any, conditioning: Any, bar: Any) -> dict:
