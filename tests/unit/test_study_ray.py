@@ -50,6 +50,12 @@ def _settings(out: Path, executor: str) -> StudySettings:
 def _run(monkeypatch, pairs, out: Path, executor: str, on_result=None):
     """The study and the names the driver stored, with figures left out (they are not what is tested here)."""
     monkeypatch.setattr(figures, "write_figures", lambda study, reports, out_dir: [])
+    saved = _count_saves(monkeypatch)
+    return run_study(pairs, _settings(out, executor), on_result), saved
+
+
+def _count_saves(monkeypatch) -> Counter[str]:
+    """How many times the driver stores each video's report from now on (``ReportStore.save`` wrapped)."""
     saved: Counter[str] = Counter()
     original = ReportStore.save
 
@@ -58,7 +64,7 @@ def _run(monkeypatch, pairs, out: Path, executor: str, on_result=None):
         return original(self, name, *args, **kwargs)
 
     monkeypatch.setattr(ReportStore, "save", counting_save)
-    return run_study(pairs, _settings(out, executor), on_result), saved
+    return saved
 
 
 def _evaluating_workers() -> list[psutil.Process]:
@@ -77,14 +83,7 @@ def test_ray_through_the_command_gives_the_local_executors_numbers(cluster, pair
     from circle_rotate.cli import main
 
     _run(monkeypatch, pairs, tmp_path / "local", "local")
-    saved: Counter[str] = Counter()
-    original = ReportStore.save
-
-    def counting_save(self, name, *args, **kwargs):
-        saved[name] += 1
-        return original(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(ReportStore, "save", counting_save)
+    saved = _count_saves(monkeypatch)
     code = main([
         "study", "--pairs", pairs.source, "--output", str(tmp_path / "ray"), "--metrics", ",".join(OPTIONS.metrics),
         "--num-frames", str(OPTIONS.num_frames), "--device", "cpu", "--resamples", "200", "--no-progress",
