@@ -29,8 +29,11 @@ masks of our frames (a repeated frame has the same ones).
 Bad input (a missing video, masks of the wrong shape, an unknown metric name) raises ``ValueError``.
 
 Progress: ``evaluate_file`` and ``evaluate_frames`` take ``progress``, a callable given the name of each stage as
-it starts (``"decode"``, then each metric family in ``METRIC_FAMILIES`` order that was asked for). An exception it
-raises (e.g. ComfyUI's interrupt) stops the evaluation and propagates unchanged.
+it starts (``"decode"``, then each metric family in ``METRIC_FAMILIES`` order that was asked for), and given the
+same name again within a long stage: after each decoded frame and before each model batch (detection,
+segmentation, embeddings, RAFT pairs). A caller that counts stages counts changes of the name; one that checks for
+an interrupt (ComfyUI's) can do so at every call. An exception it raises stops the evaluation and propagates
+unchanged: the metric guards that turn a failing metric into an ``errors`` entry do not catch it.
 
 Conditioning images are resized to the frame size (``fidelity.fit_to``, INTER_AREA) before they are embedded for
 CLIP-I, so they go through the encoder in the same batch as the frames; the colour family (``metrics/colour.py``)
@@ -100,9 +103,14 @@ class Conditioning:
     last: np.ndarray | None = None
 
 
-def embed_batched(encoder: Any, frames: np.ndarray, batch_size: int) -> np.ndarray:
-    """(N, D) embeddings of (N, H, W, 3) frames, ``batch_size`` frames per ``encoder.embed`` call."""
-    return np.concatenate([encoder.embed(frames[i : i + batch_size]) for i in range(0, len(frames), batch_size)])
+def embed_batched(encoder: Any, frames: np.ndarray, batch_size: int, before_batch: Callable[[], None] = lambda: None) -> np.ndarray:
+    """(N, D) embeddings of (N, H, W, 3) frames, ``batch_size`` frames per ``encoder.embed`` call, each call
+    preceded by ``before_batch()``."""
+    parts = []
+    for i in range(0, len(frames), batch_size):
+        before_batch()
+        parts.append(encoder.embed(frames[i : i + batch_size]))
+    return np.concatenate(parts)
 
 
 class EmbeddingCollector:
@@ -143,16 +151,38 @@ class EmbeddingCollector:
         return np.concatenate(self._embeddings)
 
 
-class _Run:
-    """State of one evaluation: the models resolved so far and the errors met."""
+class _Stopped(BaseException):
+    """The progress callback raised ``error``: carried past the metric guards (which catch ``Exception``)."""
 
-    def __init__(self, models: Any, options: SuiteOptions) -> None:
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class _Run:
+    """State of one evaluation: the models resolved so far, the errors met and the stage under way."""
+
+    def __init__(self, models: Any, options: SuiteOptions, progress: Callable[[str], None]) -> None:
         self.models = models
         self.options = options
+        self.progress = progress
+        self.stage = ""
         self.errors: dict[str, str] = {}
         self.skipped: dict[str, str] = {name: "not asked for (metrics option)" for name in METRIC_FAMILIES if name not in options.metrics}
         self.results: dict[str, dict | None] = {name: None for name in METRIC_FAMILIES}
         self.masks: np.ndarray | None = None  # subject masks of the sampled frames: given, or segmented by subject_drift
+
+    def begin(self, stage: str) -> None:
+        """A stage starts: tell the progress callback."""
+        self.stage = stage
+        self.heartbeat()
+
+    def heartbeat(self) -> None:
+        """Within the current stage: tell the progress callback again (its exception stops the whole run)."""
+        try:
+            self.progress(self.stage)
+        except Exception as error:  # e.g. ComfyUI's interrupt: must pass the metric guards unchanged
+            raise _Stopped(error) from error
 
     def model(self, name: str, metric: str) -> Any | None:
         """``models.<name>``, or None with the reason recorded under ``metric`` (in ``skipped`` when turned off)."""
@@ -219,8 +249,20 @@ def _select_masks(masks: np.ndarray, clip: video.Clip) -> np.ndarray:
     return masks[clip.indices].astype(bool)
 
 
-def _segment(segmenter: Any, frames: np.ndarray, boxes: list, step: int) -> np.ndarray:
-    return np.concatenate([segmenter.segment(frames[i : i + step], boxes[i : i + step]) for i in range(0, len(frames), step)])
+def _segment(run: _Run, segmenter: Any, frames: np.ndarray, boxes: list, step: int) -> np.ndarray:
+    parts = []
+    for i in range(0, len(frames), step):
+        run.heartbeat()
+        parts.append(segmenter.segment(frames[i : i + step], boxes[i : i + step]))
+    return np.concatenate(parts)
+
+
+def _detect(run: _Run, detector: Any, frames: np.ndarray, step: int) -> list:
+    boxes = []
+    for i in range(0, len(frames), step):
+        run.heartbeat()
+        boxes.extend(detector.detect(frames[i : i + step]))
+    return boxes
 
 
 def _detected_masks(run: _Run, clip: video.Clip, detector: Any, segmenter: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -228,16 +270,16 @@ def _detected_masks(run: _Run, clip: video.Clip, detector: Any, segmenter: Any) 
     (else None). One detection + segmentation per distinct frame; repeats take the mask of the frame they repeat."""
     _, first, inverse = np.unique(clip.sampled_distinct_index, return_index=True, return_inverse=True)
     frames, step = clip.frames[first], run.options.batch_size
-    boxes = [box for i in range(0, len(frames), step) for box in detector.detect(frames[i : i + step])]
-    masks = _segment(segmenter, frames, boxes, step)
+    boxes = _detect(run, detector, frames, step)
+    masks = _segment(run, segmenter, frames, boxes, step)
     if getattr(detector, "rule", "upstream") == "upstream" or not hasattr(detector, "with_rule"):
         return masks[inverse.ravel()], None
     original = detector.with_rule("upstream")
-    original_boxes = [box for i in range(0, len(frames), step) for box in original.detect(frames[i : i + step])]
+    original_boxes = _detect(run, original, frames, step)
     differ = [i for i, (a, b) in enumerate(zip(boxes, original_boxes)) if a != b]
     original_masks = masks.copy()
     if differ:
-        original_masks[differ] = _segment(segmenter, frames[differ], [original_boxes[i] for i in differ], step)
+        original_masks[differ] = _segment(run, segmenter, frames[differ], [original_boxes[i] for i in differ], step)
     return masks[inverse.ravel()], original_masks[inverse.ravel()]
 
 
@@ -294,7 +336,9 @@ def _clip_i(run: _Run, clip: video.Clip, conditioning: Conditioning) -> dict | N
     extra = [fit_to(image, clip.height, clip.width) for image in (conditioning.first, conditioning.last) if image is not None]
 
     def compute() -> dict:
-        embeddings = embed_batched(encoder, np.concatenate([clip.frames, np.stack(extra)]) if extra else clip.frames, run.options.batch_size)
+        embeddings = embed_batched(
+            encoder, np.concatenate([clip.frames, np.stack(extra)]) if extra else clip.frames, run.options.batch_size, run.heartbeat
+        )
         frames, rest = embeddings[: len(clip.frames)], list(embeddings[len(clip.frames) :])
         first = rest.pop(0) if conditioning.first is not None else None
         last = rest.pop(0) if conditioning.last is not None else None
@@ -328,7 +372,7 @@ def _consistency(run: _Run, clip: video.Clip, plan: _Visitors) -> dict | None:
     upstream = None
     dino = run.model("dino_upstream", "subject_consistency.upstream")
     if dino is not None:
-        upstream = run.attempt("subject_consistency.upstream", lambda: embed_batched(dino, clip.frames, run.options.batch_size))
+        upstream = run.attempt("subject_consistency.upstream", lambda: embed_batched(dino, clip.frames, run.options.batch_size, run.heartbeat))
     if vbench is None and upstream is None:
         return None
 
@@ -351,7 +395,7 @@ def _motion(run: _Run, plan: _Visitors) -> dict | None:
         raft = run.model("raft", "motion.vbench_dynamic_degree")
         dynamic = run.attempt(
             "motion.vbench_dynamic_degree",
-            lambda: vbench_dynamic_degree(np.stack(plan.stride.frames), raft, run.options.batch_size),
+            lambda: vbench_dynamic_degree(np.stack(plan.stride.frames), raft, run.options.batch_size, run.heartbeat),
         )
         # VBench's number (padded frame) under its name; ours (padding cropped off) beside it under its own
         result["vbench_dynamic_degree"] = dynamic
@@ -384,12 +428,34 @@ def _evaluate(
     conditioning: Conditioning | None,
     progress: Callable[[str], None] | None,
 ) -> dict:
-    announce = progress or (lambda stage: None)
-    run = _Run(models, options)
-    conditioning = conditioning or Conditioning()
+    run = _Run(models, options, progress or (lambda stage: None))
+    try:
+        return _run_stages(run, load, fps, estimated_total, masks, conditioning or Conditioning())
+    except _Stopped as stopped:
+        raise stopped.error from None
+
+
+class _Heartbeat:
+    """Frame visitor that calls ``run.heartbeat`` after each decoded frame."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+
+    def visit(self, index: int, frame: np.ndarray) -> None:
+        self.run.heartbeat()
+
+
+def _run_stages(
+    run: _Run,
+    load: Callable[[Sequence[video.FrameVisitor]], video.Clip],
+    fps: float | None,
+    estimated_total: int,
+    masks: np.ndarray | None,
+    conditioning: Conditioning,
+) -> dict:
     plan = _plan(run, fps, estimated_total)
-    announce("decode")
-    clip = load(plan.all)
+    run.begin("decode")
+    clip = load([*plan.all, _Heartbeat(run)])
     if plan.motion is not None:
         plan.motion.finish()  # its flows must be in the cache before drift asks for them
     selected = _select_masks(masks, clip) if masks is not None and (run.wants("subject_drift") or run.wants("orbit")) else None
@@ -405,7 +471,7 @@ def _evaluate(
     }
     for name in METRIC_FAMILIES:
         if run.wants(name):
-            announce(name)
+            run.begin(name)
             run.results[name] = steps[name]()
     masks_source = None if not run.wants("subject_drift") else "given" if masks is not None else "segmented"
     return build_report(clip, run.results, run.errors, run.skipped, masks_source)

@@ -23,6 +23,8 @@ PADDED frame (``vbench_dynamic_degree``); the same flows with the padding croppe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..metric_models.protocols import OpticalFlow
@@ -133,7 +135,9 @@ def vbench_padding(height: int, width: int) -> tuple[int, int, int, int]:
     return pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2
 
 
-def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_size: int = 4) -> dict:
+def vbench_dynamic_degree(
+    frames: np.ndarray, flow_model: OpticalFlow, batch_size: int = 4, before_batch: Callable[[], None] = lambda: None
+) -> dict:
     """VBench's dynamic degree of already strided frames, and our variant on the unpadded frame.
 
     Each frame is padded as VBench's ``InputPadder`` (``vbench_padding``, edge replication) before the flow model
@@ -149,6 +153,7 @@ def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_siz
             with a ``min_side`` attribute pads shorter sides further itself (torchvision's RAFT: 128), which VBench's
             RAFT does not: a sentence in ``notes`` then says the number is not exactly VBench's.
         batch_size: pairs per model call.
+        before_batch: called before each model call (progress and interrupt checks).
 
     Returns:
         ``{"dynamic": bool, "pair_scores": [px], "threshold_px", "required_pairs", "moving_pairs", "frames": n,
@@ -175,6 +180,7 @@ def vbench_dynamic_degree(frames: np.ndarray, flow_model: OpticalFlow, batch_siz
     cropped: list[float] = []
     for start in range(0, n - 1, batch_size):
         stop = min(start + batch_size, n - 1)
+        before_batch()
         flows = flow_model.flow(padded[start:stop], padded[start + 1 : stop + 1])
         for flow in flows:
             magnitude = np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2)

@@ -214,6 +214,24 @@ def test_an_interrupt_during_evaluation_stops_it(comfy_host, clip, progress_hook
     assert not comfy.model_management.processing_interrupted(), "the interrupt flag was not consumed"
 
 
+def test_an_interrupt_within_a_stage_stops_at_the_next_batch(comfy_host, progress_hook) -> None:
+    """Repeated calls for the same stage (the core's per-batch heartbeat) check the interrupt but keep the bar."""
+    import comfy.model_management
+    from importlib import import_module
+
+    calls, _ = progress_hook
+    progress = import_module(comfy_host.node("CircleRotateEvaluate").__module__.rsplit(".", 1)[0] + ".progress").StageProgress(3)
+    progress("decode")
+    progress("decode")
+    progress("subject_drift")
+    progress("subject_drift")
+    assert calls == [(0, 3), (1, 3)]
+    comfy.model_management.interrupt_current_processing(True)
+    with pytest.raises(comfy.model_management.InterruptProcessingException):
+        progress("subject_drift")
+    assert calls == [(0, 3), (1, 3)]
+
+
 def test_colour_node_and_report_table_and_plot(comfy_host, clip, output_dir) -> None:
     """The colour family's node against the core function, and its rows and per-frame series in the report node."""
     from circle_rotate.metrics.colour import compute_colour

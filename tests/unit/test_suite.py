@@ -212,3 +212,34 @@ def test_random_initialised_real_models_run_through_the_suite():
     assert -1.0 <= report["clip_i"]["first_last"] <= 1.0
     assert report["clip_i"]["last_vs_conditioning"] == pytest.approx(report["clip_i"]["first_last"], abs=1e-5)
     assert report["fidelity"]["first_last"]["lpips"] == pytest.approx(report["fidelity"]["last_vs_conditioning"]["lpips"], abs=1e-5)
+
+
+class Interrupted(Exception):
+    """Stands for ComfyUI's InterruptProcessingException (an Exception subclass too)."""
+
+
+def test_progress_is_called_within_stages_and_its_exception_passes_the_metric_guards():
+    video = _video()
+    segmenter = FakeSegmenter(moving_disc(np.array([[-100.0, -100.0]]), seed=BACKGROUND_SEED).frames[0])
+    models = _models(segmenter=segmenter)
+    stages: list[str] = []
+
+    def progress(stage: str) -> None:
+        stages.append(stage)
+        if stages.count("subject_drift") == 3:  # the stage's start, then before the first and the second detection batch
+            raise Interrupted()
+
+    with pytest.raises(Interrupted):
+        suite.evaluate_frames(video.frames, 16.0, models, suite.SuiteOptions(num_frames=8, batch_size=3), progress=progress)
+    assert stages.count("decode") == 1 + len(video.frames)  # the stage's start, then once per decoded frame
+    assert segmenter.calls == 0, "segmentation went on after the interrupt"
+    assert stages[-1] == "subject_drift"
+
+
+def test_within_stage_calls_repeat_the_stage_name_only():
+    video = _video()
+    stages: list[str] = []
+    suite.evaluate_frames(video.frames, 16.0, _models(), suite.SuiteOptions(num_frames=8, batch_size=3), progress=stages.append)
+    changes = [name for i, name in enumerate(stages) if i == 0 or stages[i - 1] != name]
+    assert changes == ["decode", *suite.METRIC_FAMILIES]
+    assert stages.count("clip_i") == 1 + 3  # 8 frames, 3 per batch
