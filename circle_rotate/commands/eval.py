@@ -26,7 +26,7 @@ from typing import Any
 from ..metric_models.sam_segmenter import ATTENTION_CHOICES
 from ..metric_models.yolo_detector import RULES
 from .eval_inputs import EvalInputs, VideoInput, check_inputs
-from .suite_options import add_executor_arguments, horizontal_fov
+from .suite_options import add_executor_arguments, horizontal_fov, model_spec, ray_options, suite_options
 
 METRICS_LIST = "subject_drift, clip_i, fidelity, subject_consistency, motion, orbit, colour"
 
@@ -178,15 +178,11 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         inputs = check_inputs(args)
-        metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
-        options = suite.SuiteOptions(
-            metrics=metrics, num_frames=args.num_frames, batch_size=args.batch_size, horizontal_fov=args.horizontal_fov
-        )
-        disabled = {name: f"turned off with --no-{name}" for name, off in (("lpips", args.no_lpips), ("raft", args.no_raft)) if off}
-        models = load_models(inputs.models_dir, args.device, disabled, args.sam_attention, args.detector_rule)
+        options = suite_options(args)
+        spec = model_spec(args)
+        models = load_models(spec.models_dir, spec.device, dict(spec.disabled), spec.sam_attention, spec.detector_rule)
         if args.executor == "ray":
             from ..study.executors import import_ray
-            from .suite_options import ray_options
 
             import_ray()  # a missing Ray is a bad argument: nothing is evaluated yet
             ray_options(args)  # checks --workers and --gpus-per-worker

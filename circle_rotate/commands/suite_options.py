@@ -66,7 +66,11 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def suite_options(args: argparse.Namespace) -> SuiteOptions:
-    """The ``SuiteOptions`` of the parsed arguments. Raises ValueError naming the bad option."""
+    """The ``SuiteOptions`` of the parsed arguments. Raises ValueError naming the bad option.
+
+    ``--no-lpips`` and ``--no-raft`` are not suite options: :func:`model_spec` turns those models off, so every
+    report lists them under ``skipped`` as "turned off with --no-lpips" / "--no-raft", whatever the executor.
+    """
     metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     if not metrics:
         raise ValueError(f"--metrics '{args.metrics}' names no metric family: use some of {METRICS_LIST}")
@@ -76,7 +80,7 @@ def suite_options(args: argparse.Namespace) -> SuiteOptions:
         raise ValueError(f"--batch-size {args.batch_size}: give 1 or more")
     try:
         return SuiteOptions(
-            metrics=metrics, num_frames=args.num_frames, use_lpips=not args.no_lpips, batch_size=args.batch_size, horizontal_fov=args.horizontal_fov
+            metrics=metrics, num_frames=args.num_frames, batch_size=args.batch_size, horizontal_fov=args.horizontal_fov
         )
     except ValueError as error:
         raise ValueError(f"--metrics: {error}") from None
